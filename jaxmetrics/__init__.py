@@ -1,0 +1,25 @@
+"""jaxmetrics: evaluation metrics and diagnostics as pure, jit-able, vmap-able, differentiable JAX
+functions, streamable over batches and reducible across devices."""
+
+from jaxmetrics._src.checks import ShapeError
+from jaxmetrics._src.metric import Metric, one_shot, tree_add
+from jaxmetrics._src.registry import REGISTRY as registry, MetricInfo
+from jaxmetrics._src.validate import ValidationError, validate
+from jaxmetrics import parallel
+from jaxmetrics import classification
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Metric",
+    "MetricInfo",
+    "ShapeError",
+    "ValidationError",
+    "classification",
+    "one_shot",
+    "parallel",
+    "registry",
+    "tree_add",
+    "validate",
+    "__version__",
+]

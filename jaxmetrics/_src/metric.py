@@ -1,0 +1,69 @@
+"""The streaming contract: a metric as four pure functions over a fixed-shape state (DESIGN.md §3).
+
+A :class:`Metric` bundles
+
+* ``init(dtype=None) -> State`` — the identity element of ``merge``;
+* ``update(state, *arrays, where=None, weights=None) -> State`` — folds one batch in;
+* ``merge(a, b) -> State`` — associative and commutative;
+* ``compute(state) -> result``.
+
+States are NamedTuples of arrays whose shapes and dtypes are fixed by ``init`` (never weak-typed), so a
+state can be the carry of ``lax.scan`` or the argument of a jitted step without retracing.
+
+Most metrics have *additive* states (counts, weighted sums, histograms, confusion matrices): their
+``merge`` is :func:`tree_add`, and the cross-device reduction is a ``psum``
+(:func:`jaxmetrics.parallel.reduce_state` recognises ``tree_add`` and uses it).
+
+Example::
+
+    m = jaxmetrics.classification.accuracy_metric()
+    state = m.init()
+    for logits, labels in batches:
+        state = m.update(state, logits, labels)
+    acc = m.compute(state)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxmetrics._src import numerics
+
+State = Any
+
+__all__ = ["Metric", "tree_add", "default_state_dtype", "one_shot"]
+
+
+class Metric(NamedTuple):
+    """A streaming metric: ``init``, ``update``, ``merge``, ``compute`` (see module docstring)."""
+
+    init: Callable[..., State]
+    update: Callable[..., State]
+    merge: Callable[[State, State], State]
+    compute: Callable[[State], Any]
+
+
+def tree_add(a: State, b: State) -> State:
+    """``merge`` for additive states: leaf-wise sum. Associative, commutative, zeros are the identity."""
+    return jax.tree.map(jnp.add, a, b)
+
+
+def default_state_dtype(dtype=None) -> jnp.dtype:
+    """State dtype: ``dtype`` if given, else float64 under ``jax_enable_x64`` and float32 otherwise."""
+    if dtype is not None:
+        return jnp.dtype(dtype)
+    return jnp.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))
+
+
+def one_shot(metric: Metric, *arrays, where=None, weights=None):
+    """``compute(update(init(dtype), *arrays))`` with the state dtype chosen from the inputs.
+
+    bf16/f16 inputs accumulate in float32 and float64 inputs in float64, so the one-shot result of a
+    metric never depends on whether x64 happens to be enabled for float32 data.
+    """
+    dtype = numerics.accumulation_dtype(*[a for a in arrays if a is not None], weights)
+    state = metric.update(metric.init(dtype), *arrays, where=where, weights=weights)
+    return metric.compute(state)

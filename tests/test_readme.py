@@ -1,0 +1,43 @@
+"""The README's quickstart runs as written, and the set-up commands stay in sync with CI."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _readme():
+    return (ROOT / "README.md").read_text()
+
+
+def test_readme_quickstart_is_the_example_file():
+    block = re.search(r"<!-- quickstart -->\n```python\n(.*?)\n```", _readme(), re.S)
+    assert block, "README has no quickstart block"
+    assert block.group(1).strip() == (ROOT / "examples" / "quickstart.py").read_text().strip()
+
+
+def test_quickstart_runs_as_written():
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_ENABLE_X64")}
+    env["JAX_PLATFORMS"] = "cpu"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "quickstart.py")], capture_output=True, text=True, env=env,
+        timeout=600, cwd=ROOT,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    for needle in ("accuracy", "streamed F1", "jitted F1", "bootstrap accuracy", "soft F1", "on 8 devices"):
+        assert needle in out, out
+    values = dict(re.findall(r"^(macro F1|streamed F1|jitted F1)\s+([0-9.]+)$", out, re.M))
+    assert values["macro F1"] == values["streamed F1"] == values["jitted F1"], out
+    one_shot = float(re.search(r"^accuracy\s+([0-9.]+)$", out, re.M).group(1))
+    sharded = float(re.search(r"^sharded accuracy ([0-9.]+)", out, re.M).group(1))
+    assert abs(one_shot - sharded) < 1e-6
+
+
+def test_ci_runs_the_readme_test_command():
+    cmd = re.search(r"<!-- ci:test -->\n```bash\n(.*?)\n```", _readme()).group(1)
+    assert "pip install -e '.[test]'" in cmd and "pytest" in cmd
+    assert "ci:test" in (ROOT / ".ci" / "run").read_text()
