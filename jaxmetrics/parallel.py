@@ -5,11 +5,14 @@ Inside ``shard_map`` or ``pmap`` every device holds a shard of the data and buil
 
 * additive states (``metric.merge is tree_add``) are reduced with one ``lax.psum`` — the sufficient
   statistics of the whole dataset, on every device;
-* any other state is ``all_gather``-ed and folded with ``metric.merge`` (correct for every associative
-  merge, at the cost of gathering one state per device).
+* any other state is gathered (one slot per device) and folded with ``metric.merge`` (correct for every
+  associative merge, at the cost of gathering one state per device).
 
-Under a plain sharded ``jit`` (arrays placed with a ``NamedSharding``) no helper is needed: call the
-metric on the global arrays and XLA inserts the collectives.
+Under a plain sharded ``jit`` over a mesh with ``Auto`` axes (arrays placed with a ``NamedSharding``)
+no helper is needed: call the metric on the global arrays and XLA inserts the collectives. With
+``Explicit`` axes (the default of ``jax.make_mesh`` in recent JAX), sorts and scatters refuse an input
+sharded along the sample axis: use :func:`sharded_compute` (mergeable metrics) or replicate the inputs
+first with ``jax.sharding.reshard(x, P())`` (one-shot metrics such as exact AUROC).
 
 Example (8 devices, ``N`` divisible by 8)::
 
@@ -43,8 +46,15 @@ def reduce_state(metric: Metric, state: State, axis_name) -> State:
     """
     if metric.merge is tree_add:
         return psum_state(state, axis_name)
-    gathered = jax.tree.map(lambda x: jax.lax.all_gather(x, axis_name), state)
-    size = jax.tree.leaves(gathered)[0].shape[0]
+    # Gather every device's state with a psum of one-hot slots: unlike all_gather, the result is typed
+    # as replicated across the axis, so it can leave shard_map with out_specs=P().
+    size = jax.lax.axis_size(axis_name)
+    me = jax.lax.axis_index(axis_name)
+
+    def slots(x):
+        return jax.lax.psum(jnp.zeros((size, *x.shape), x.dtype).at[me].set(x), axis_name)
+
+    gathered = jax.tree.map(slots, state)
     out = jax.tree.map(lambda x: x[0], gathered)
     for i in range(1, size):
         out = metric.merge(out, jax.tree.map(lambda x, i=i: x[i], gathered))

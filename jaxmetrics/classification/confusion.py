@@ -63,13 +63,10 @@ __all__ = [
     "precision_metric",
     "recall",
     "recall_metric",
-    # ratio functions shared with the soft twins
-    "accuracy_from_confusion",
-    "f_beta_from_confusion",
-    "matthews_from_confusion",
-    "precision_from_confusion",
-    "recall_from_confusion",
 ]
+# The ``*_from_confusion`` ratio functions are shared with the soft twins (relaxed.py) and stay
+# importable from this module; they are building blocks over matrices, not metrics over data, so they
+# are not re-exported by the family namespace.
 
 AVERAGES = ("auto", "binary", "micro", "macro", "weighted", "none")
 
@@ -341,6 +338,7 @@ def _ratio_metric(name, compute_from_matrix):
 _precision, precision_metric = _ratio_metric("precision", precision_from_confusion)
 _recall, recall_metric = _ratio_metric("recall", recall_from_confusion)
 _f_beta, f_beta_metric = _ratio_metric("f_beta", f_beta_from_confusion)
+_f1, _f1_metric = _ratio_metric("f1", f_beta_from_confusion)
 _balanced, _balanced_metric = _ratio_metric(
     "balanced_accuracy", lambda m, adjusted=False: _balanced_from_confusion(m, adjusted)
 )
@@ -431,14 +429,14 @@ def f1(
       >>> f1(jnp.array([2, 1, 0]), jnp.array([2, 1, 1]), num_classes=3, average="micro")
       Array(0.6666667, dtype=float32)
     """
-    return f_beta(preds, labels, beta=1.0, num_classes=num_classes, average=average, threshold=threshold,
-                  zero_division=zero_division, where=where, weights=weights)
+    return _f1(preds, labels, num_classes=num_classes, threshold=threshold, where=where, weights=weights,
+               beta=1.0, average=average, zero_division=zero_division)
 
 
 def f1_metric(*, num_classes: int = 2, threshold: float = 0.5, average="auto", zero_division=0.0) -> Metric:
     """Streaming :func:`f1` (confusion-matrix state)."""
-    return f_beta_metric(num_classes=num_classes, threshold=threshold, beta=1.0, average=average,
-                         zero_division=zero_division)
+    return _f1_metric(num_classes=num_classes, threshold=threshold, beta=1.0, average=average,
+                      zero_division=zero_division)
 
 
 def balanced_accuracy(
