@@ -9,9 +9,6 @@ and their differentiable ``soft_*`` twins.
 """
 
 from jaxmetrics.classification.confusion import *  # noqa: F401,F403
-try:  # TEMP-ROC
-    from jaxmetrics.classification.roc import *  # noqa: F401,F403
-except ImportError:  # TEMP-ROC
-    pass  # TEMP-ROC
+from jaxmetrics.classification.roc import *  # noqa: F401,F403
 from jaxmetrics.classification.relaxed import *  # noqa: F401,F403
-from jaxmetrics.classification import confusion, relaxed  # noqa: F401
+from jaxmetrics.classification import confusion, roc, relaxed  # noqa: F401

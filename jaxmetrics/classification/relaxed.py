@@ -31,6 +31,8 @@ training. Denominators use the epsilon-free double-``where`` divide, so gradient
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -83,6 +85,8 @@ def _check_inputs(fn, probs, labels):
     checks.check_integer(fn, "labels", labels)
     checks.check_min_rank(fn, "labels", labels, 1, "[..., N]")
     checks.check_float(fn, "probs", probs)
+    if labels.dtype == jnp.bool_:
+        labels = labels.astype(jnp.int32)
     if probs.shape == labels.shape:
         return probs, labels, 2
     if probs.ndim == labels.ndim + 1 and probs.shape[:-1] == labels.shape and probs.shape[-1] >= 2:
@@ -143,6 +147,17 @@ def _check_average(fn, average, num_classes):
         )
 
 
+@functools.partial(jax.jit, static_argnames=("constructor", "num_classes", "options"))
+def _one_shot(probs, labels, temperature, where, weights, *, constructor, num_classes, options):
+    """``one_shot`` of ``constructor(...)``, compiled once per shape (eager calls stay cheap).
+
+    ``temperature`` is traced, so changing it never recompiles; ``options`` are the static keyword
+    options as a sorted tuple of items.
+    """
+    m = constructor(temperature=temperature, num_classes=num_classes, **dict(options))
+    return one_shot(m, probs, labels, where=where, weights=weights)
+
+
 def soft_confusion_matrix_metric(*, temperature=_ANYLOSS_TEMPERATURE, num_classes: int = 2) -> Metric:
     """Streaming :func:`soft_confusion_matrix`; state ``[C, C]`` soft counts (additive, ``psum``-able)."""
     return _soft_confusion_metric("soft_confusion_matrix", lambda m: m, temperature, num_classes)
@@ -172,6 +187,8 @@ def soft_confusion_matrix(
     ``probs`` are probabilities: the amplifier is a step centred at ½ (for logits, pass
     ``jax.nn.sigmoid(logits)`` / ``jax.nn.softmax(logits)``).
 
+    Complexity: one ``[C, N] x [N, C]`` matmul per problem (O(N·C²), deterministic; no scatter).
+
     Args:
       probs: binary P(y=1) ``[..., N]`` or class probabilities ``[..., N, C]`` (float).
       labels: integer (or bool) labels ``[..., N]``.
@@ -188,9 +205,10 @@ def soft_confusion_matrix(
       Array([[1.0000000e+00, 2.0825758e-13],
              [5.0000000e-01, 1.5000000e+00]], dtype=float32)
     """
+    soft._validate_temperature("soft_confusion_matrix", temperature)
     c = _num_classes("soft_confusion_matrix", probs, labels, num_classes)
-    m = soft_confusion_matrix_metric(temperature=temperature, num_classes=c)
-    return one_shot(m, probs, labels, where=where, weights=weights)
+    return _one_shot(probs, labels, temperature, where, weights, constructor=soft_confusion_matrix_metric,
+                     num_classes=c, options=())
 
 
 def _soft_ratio(name, from_confusion):
@@ -203,9 +221,12 @@ def _soft_ratio(name, from_confusion):
 
     def fn(probs, labels, *, temperature=_ANYLOSS_TEMPERATURE, num_classes=None, where=None, weights=None,
            **options):
+        soft._validate_temperature(name, temperature)
         c = _num_classes(name, probs, labels, num_classes)
-        m = constructor(temperature=temperature, num_classes=c, **options)
-        return one_shot(m, probs, labels, where=where, weights=weights)
+        if "average" in options:
+            _check_average(name, options["average"], c)
+        return _one_shot(probs, labels, temperature, where, weights, constructor=constructor, num_classes=c,
+                         options=tuple(sorted(options.items())))
 
     return fn, constructor
 
@@ -406,9 +427,9 @@ def soft_auroc(
     ``roc_auc_score`` — with error ``O(e^{−δ/τ})`` for a minimum non-zero score gap δ between classes.
 
     Conventions (as :func:`~jaxmetrics.classification.auroc`): ``labels == 1`` (``True``) is the
-    positive class and any other label is negative (scikit-learn's ``pos_label=1``). With a single class (or everything masked) the result is NaN, as
-    the exact AUROC (scikit-learn >= 1.6); gradients are still finite (zero). Tied infinite scores
-    count as ties.
+    positive class and any other label is negative (scikit-learn's ``pos_label=1``). With a single
+    class (or everything masked) the result is NaN, as the exact AUROC (scikit-learn >= 1.6); gradients
+    are still finite (zero). Tied infinite scores count as ties.
 
     Temperature is in **score units** (scores are arbitrary reals). The default 0.05 suits logits or
     margins of order 1 (pairs separated by more than ~0.3 count as fully ordered, and get almost no
@@ -433,9 +454,14 @@ def soft_auroc(
       >>> soft_auroc(jnp.array([0.1, 0.4, 0.35, 0.8]), jnp.array([0, 0, 1, 1]), temperature=1e-3)
       Array(0.75, dtype=float32)
     """
+    soft._validate_temperature("soft_auroc", temperature)
+    chunk_size = checks.check_static_int("soft_auroc", "chunk_size", chunk_size, 1)
+    return _soft_auroc(scores, labels, temperature, where, weights, chunk_size=chunk_size)
+
+
+@functools.partial(jax.jit, static_argnames=("chunk_size",))
+def _soft_auroc(scores, labels, temperature, where, weights, *, chunk_size):
     fn = "soft_auroc"
-    soft._validate_temperature(fn, temperature)
-    chunk_size = checks.check_static_int(fn, "chunk_size", chunk_size, 1)
     scores = jnp.asarray(scores)
     labels = jnp.asarray(labels)
     checks.check_min_rank(fn, "scores", scores, 1, "[..., N]")
