@@ -7,6 +7,8 @@ from jaxmetrics._src.registry import REGISTRY as registry, MetricInfo
 from jaxmetrics._src.validate import ValidationError, validate
 from jaxmetrics import parallel
 from jaxmetrics import classification
+from jaxmetrics import calibration
+from jaxmetrics import scoring
 
 __version__ = "0.1.0"
 
@@ -15,7 +17,9 @@ __all__ = [
     "MetricInfo",
     "ShapeError",
     "ValidationError",
+    "calibration",
     "classification",
+    "scoring",
     "one_shot",
     "parallel",
     "registry",

@@ -1,0 +1,1 @@
+"""Proper scoring rules for probabilistic forecasts (filled in by the scoring modules)."""
