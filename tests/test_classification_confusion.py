@@ -185,6 +185,11 @@ def test_leading_axes_are_batch_axes():
         np.testing.assert_allclose(out[i], jc.f1(stacked[0][i], stacked[1][i], average="macro"), rtol=1e-12)
     cm = jc.confusion_matrix(*stacked)
     assert cm.shape == (2, 4, 4)
+    for fn in (jc.accuracy, lambda x, y: jc.log_loss(x, y, from_logits=True)):
+        out = fn(*stacked)
+        assert out.shape == (2,)
+        for i in range(2):
+            np.testing.assert_allclose(out[i], fn(stacked[0][i], stacked[1][i]), rtol=1e-12)
 
 
 def test_float32_default_and_bf16_promotion():

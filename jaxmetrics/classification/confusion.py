@@ -520,7 +520,9 @@ for _f in (precision, recall, f_beta, f1):
 
 
 def _mean_metric(fn, per_sample) -> Metric:
-    """A weighted-mean metric: state (Σ w·v, Σ w); ``per_sample(*arrays) -> (values, sample_shape)``."""
+    """A weighted-mean metric: state (Σ w·v, Σ w) over the sample axis; ``per_sample(*arrays)`` returns
+    the per-sample values ``[..., N]``. Leading batch axes stay: the scalar state of ``init()``
+    broadcasts to ``[...]`` on the first update (as the confusion-matrix states do)."""
 
     def init(dtype=None):
         d = default_state_dtype(dtype)
@@ -530,7 +532,7 @@ def _mean_metric(fn, per_sample) -> Metric:
         values = per_sample(*arrays)
         d = state.total.dtype
         w = checks.sample_weights(fn, values.shape, d, where, weights)
-        return MeanState(state.total + (w * values.astype(d)).sum(), state.weight + w.sum())
+        return MeanState(state.total + (w * values.astype(d)).sum(-1), state.weight + w.sum(-1))
 
     def compute(state):
         return numerics.safe_div(state.total, state.weight, jnp.nan)

@@ -136,7 +136,7 @@ def test_jit_matches_eager_without_retrace(name):
 
 
 # ------------------------------------------------------------------------------------------------
-# 2. vmap over a leading seeds axis == Python loop
+# 2. vmap over a leading seeds axis == Python loop == a leading batch axis
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -152,6 +152,9 @@ def test_vmap_over_seeds_matches_loop(name):
     looped = [_call(info, c) for c in cases]
     expected = jax.tree.map(lambda *xs: np.stack(xs), *[_as_tree(x) for x in looped])
     _assert_close(batched, expected, rtol=1e-9, atol=1e-12, what=f"{name}: vmap vs loop")
+    # leading axes are batch axes (DESIGN.md §2.4): the stacked call itself equals the loop too
+    leading = _call(info, cases[0], args, where, weights)
+    _assert_close(leading, expected, rtol=1e-9, atol=1e-12, what=f"{name}: leading batch axis vs loop")
 
 
 # ------------------------------------------------------------------------------------------------
