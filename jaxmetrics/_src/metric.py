@@ -30,11 +30,11 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from jaxmetrics._src import numerics
+from jaxmetrics._src import checks, numerics
 
 State = Any
 
-__all__ = ["Metric", "tree_add", "default_state_dtype", "one_shot"]
+__all__ = ["Metric", "MeanState", "tree_add", "default_state_dtype", "mean_metric", "one_shot"]
 
 
 class Metric(NamedTuple):
@@ -67,3 +67,43 @@ def one_shot(metric: Metric, *arrays, where=None, weights=None):
     dtype = numerics.accumulation_dtype(*[a for a in arrays if a is not None], weights)
     state = metric.update(metric.init(dtype), *arrays, where=where, weights=weights)
     return metric.compute(state)
+
+
+class MeanState(NamedTuple):
+    """Weighted sum of per-sample values and the total weight, each ``[...]`` (the batch axes)."""
+
+    total: jax.Array
+    weight: jax.Array
+
+
+def mean_metric(fn: str, per_sample: Callable) -> Metric:
+    """A streaming weighted mean over the sample axis N — the metric of every mean-type score.
+
+    ``per_sample(*arrays, **kwargs)`` returns the per-sample values ``[..., N]``, or a pair
+    ``(values, valid)`` where the bool ``valid [..., N]`` marks samples that have a value at all
+    (invalid ones are treated exactly like ``where=False``). Masked samples contribute exactly 0, even
+    when their value is NaN or inf (padding).
+
+    The state is :class:`MeanState` ``(Σ w·v, Σ w)``. ``init(dtype=None, batch_shape=())`` gives
+    scalars that broadcast to the batch axes ``[...]`` on the first ``update`` (pass ``batch_shape`` to
+    start a ``lax.scan`` carry at its final shape). ``merge`` is :func:`tree_add` (a ``psum`` across
+    devices); ``compute`` is the ratio, NaN when the total weight is 0.
+    """
+    def init(dtype=None, batch_shape=()):
+        d = default_state_dtype(dtype)
+        return MeanState(jnp.zeros(batch_shape, d), jnp.zeros(batch_shape, d))
+
+    def update(state, *arrays, where=None, weights=None, **kwargs):
+        out = per_sample(*arrays, **kwargs)
+        values, valid = out if isinstance(out, tuple) else (out, None)
+        d = state.total.dtype
+        w = checks.sample_weights(fn, values.shape, d, where, weights)
+        if valid is not None:
+            w = jnp.where(valid, w, jnp.zeros((), d))
+        v = jnp.where(w != 0, values.astype(d), jnp.zeros((), d))
+        return MeanState(state.total + (w * v).sum(-1), state.weight + w.sum(-1))
+
+    def compute(state):
+        return numerics.safe_div(state.total, state.weight, jnp.nan)
+
+    return Metric(init, update, tree_add, compute)

@@ -34,7 +34,8 @@ from jaxmetrics._src import checks, numerics
 from jaxmetrics._src.metric import Metric, default_state_dtype, one_shot, tree_add
 from jaxmetrics._src.registry import MetricInfo, attach_soft, register
 from jaxmetrics.calibration._inputs import MODES, confidence_outcome
-from jaxmetrics.classification.confusion import _mean_metric, _nll
+from jaxmetrics._src.metric import mean_metric
+from jaxmetrics.classification.confusion import _nll
 
 Array = jax.Array
 
@@ -145,7 +146,7 @@ def _check_scale(scale_by_half):
 def brier_score_metric(*, from_logits: bool = False, scale_by_half="auto") -> Metric:
     """Streaming :func:`brier_score`; state (Σ w·score, Σ w), additive."""
     scale_by_half = _check_scale(scale_by_half)
-    return _mean_metric(
+    return mean_metric(
         "brier_score", lambda probs, labels: _brier_values("brier_score", probs, labels, from_logits, scale_by_half)
     )
 
@@ -207,7 +208,7 @@ def negative_log_likelihood_metric(*, from_logits: bool = False, eps: float | No
         probs, labels, _ = _check_inputs(fn, probs, labels)  # errors name `probs`, as the signature
         return _nll(fn, probs, labels, from_logits, eps)
 
-    return _mean_metric(fn, per_sample)
+    return mean_metric(fn, per_sample)
 
 
 def negative_log_likelihood(probs, labels, *, from_logits: bool = False, eps: float | None = None,
@@ -277,7 +278,7 @@ def _balance_values(fn, probs, labels, mode, from_logits, temperature):
 def balance_score_metric(*, mode: str = "auto", from_logits: bool = False) -> Metric:
     """Streaming :func:`balance_score`; state (Σ w·balance, Σ w), additive."""
     checks.check_choice("balance_score", "mode", mode, MODES)
-    return _mean_metric(
+    return mean_metric(
         "balance_score",
         lambda probs, labels: _balance_values("balance_score", probs, labels, mode, from_logits, None),
     )
@@ -335,7 +336,7 @@ def soft_balance_score_metric(*, temperature=_BALANCE_TEMPERATURE, mode: str = "
     fn = "soft_balance_score"
     soft._validate_temperature(fn, temperature)
     checks.check_choice(fn, "mode", mode, MODES)
-    return _mean_metric(
+    return mean_metric(
         fn, lambda probs, labels: _balance_values(fn, probs, labels, mode, from_logits, temperature)
     )
 

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxmetrics._src import checks, numerics
-from jaxmetrics._src.metric import Metric, default_state_dtype, one_shot, tree_add
+from jaxmetrics._src.metric import MeanState, Metric, default_state_dtype, mean_metric, one_shot, tree_add
 from jaxmetrics._src.registry import MetricInfo, register
 
 Array = jax.Array
@@ -76,13 +76,6 @@ class ConfusionState(NamedTuple):
     predicted as p."""
 
     matrix: Array
-
-
-class MeanState(NamedTuple):
-    """Weighted sum of per-sample values and the total weight."""
-
-    total: Array
-    weight: Array
 
 
 # --------------------------------------------------------------------------------------------------
@@ -516,28 +509,7 @@ for _f in (precision, recall, f_beta, f1):
 
 
 # --------------------------------------------------------------------------------------------------
-# Accuracy (top-k) and log loss: mean-of-per-sample-values states.
-
-
-def _mean_metric(fn, per_sample) -> Metric:
-    """A weighted-mean metric: state (Σ w·v, Σ w) over the sample axis; ``per_sample(*arrays)`` returns
-    the per-sample values ``[..., N]``. Leading batch axes stay: the scalar state of ``init()``
-    broadcasts to ``[...]`` on the first update (as the confusion-matrix states do)."""
-
-    def init(dtype=None):
-        d = default_state_dtype(dtype)
-        return MeanState(jnp.zeros((), d), jnp.zeros((), d))
-
-    def update(state, *arrays, where=None, weights=None):
-        values = per_sample(*arrays)
-        d = state.total.dtype
-        w = checks.sample_weights(fn, values.shape, d, where, weights)
-        return MeanState(state.total + (w * values.astype(d)).sum(-1), state.weight + w.sum(-1))
-
-    def compute(state):
-        return numerics.safe_div(state.total, state.weight, jnp.nan)
-
-    return Metric(init, update, tree_add, compute)
+# Accuracy (top-k) and log loss: weighted means of per-sample values (``mean_metric`` states).
 
 
 def _correct(fn, preds, labels, k, threshold):
@@ -566,7 +538,7 @@ def _correct(fn, preds, labels, k, threshold):
 def accuracy_metric(*, k: int = 1, threshold: float = 0.5) -> Metric:
     """Streaming :func:`accuracy`; state (Σ w·correct, Σ w), additive."""
     k = checks.check_static_int("accuracy", "k", k, 1)
-    return _mean_metric("accuracy", lambda preds, labels: _correct("accuracy", preds, labels, k, threshold))
+    return mean_metric("accuracy", lambda preds, labels: _correct("accuracy", preds, labels, k, threshold))
 
 
 def accuracy(preds, labels, *, k: int = 1, threshold: float = 0.5, where=None, weights=None) -> Array:
@@ -619,7 +591,7 @@ def _nll(fn, preds, labels, from_logits, eps):
 
 def log_loss_metric(*, from_logits: bool = False, eps: float | None = None) -> Metric:
     """Streaming :func:`log_loss`; state (Σ w·nll, Σ w), additive."""
-    return _mean_metric("log_loss", lambda preds, labels: _nll("log_loss", preds, labels, from_logits, eps))
+    return mean_metric("log_loss", lambda preds, labels: _nll("log_loss", preds, labels, from_logits, eps))
 
 
 def log_loss(preds, labels, *, from_logits: bool = False, eps: float | None = None, where=None,

@@ -9,25 +9,21 @@ Every mean-type score is a per-observation function ``scores [..., N]`` plus thi
 from __future__ import annotations
 
 import functools
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxmetrics._src import checks, numerics
-from jaxmetrics._src.metric import Metric, default_state_dtype, one_shot, tree_add
+from jaxmetrics._src.metric import MeanState, Metric, mean_metric, one_shot
 
 Array = jax.Array
 
 REDUCTIONS = ("mean", "none")
 
 
-class ScoreState(NamedTuple):
-    """Weighted sum of per-observation scores and the total observation weight, each ``[...]``."""
-
-    total: Array
-    weight: Array
+ScoreState = MeanState  # (Σ w·score, Σ w) over the observation axis N
 
 
 def fail(fn: str, message: str):
@@ -129,33 +125,13 @@ PerObs = Callable[..., "tuple[Array, Array | None]"]
 
 
 def mean_score_metric(fn: str, per_obs: PerObs) -> Metric:
-    """A streaming weighted mean over the observation axis N.
+    """The streaming weighted mean over the observation axis N (:func:`jaxmetrics._src.metric.mean_metric`).
 
     ``per_obs(*arrays, **array_kwargs) -> (scores [..., N], valid [..., N] bool or None)``; ``valid``
     marks observations that have a score at all (e.g. an ensemble with every member masked has none);
     invalid observations are treated exactly like ``where=False``.
-
-    The state is :class:`ScoreState` ``(Σ w·score, Σ w)`` with shape ``[...]`` (the batch axes; scalars
-    when there are none). ``init(dtype=None, batch_shape=())``: pass ``batch_shape`` to start a
-    ``lax.scan`` carry over batched inputs; otherwise the first ``update`` broadcasts the scalar
-    identity to the batch shape. ``merge`` is :func:`~jaxmetrics.tree_add` (a ``psum`` across devices).
     """
-
-    def init(dtype=None, batch_shape=()):
-        d = default_state_dtype(dtype)
-        return ScoreState(jnp.zeros(batch_shape, d), jnp.zeros(batch_shape, d))
-
-    def update(state, *arrays, where=None, weights=None, **kwargs):
-        scores, valid = per_obs(*arrays, **kwargs)
-        d = state.total.dtype
-        w = observation_weights(fn, scores.shape, d, where, weights, valid)
-        s = jnp.where(w != 0, scores.astype(d), jnp.zeros((), d))  # masked padding may hold NaN/inf
-        return ScoreState(state.total + (w * s).sum(-1), state.weight + w.sum(-1))
-
-    def compute(state):
-        return numerics.safe_div(state.total, state.weight, jnp.nan)
-
-    return Metric(init, update, tree_add, compute)
+    return mean_metric(fn, per_obs)
 
 
 def observation_weights(fn, shape, dtype, where, weights, valid=None) -> Array:
