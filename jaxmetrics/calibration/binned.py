@@ -366,6 +366,29 @@ def _diagram(state: BinnedCalibrationState, edges, classwise: bool) -> Reliabili
 # Streaming constructors
 
 
+def _state_metric(fn: str, cfg: _Config, slots: int, bin_sums, compute) -> Metric:
+    """The shared shell of the binned streaming metrics: a :class:`BinnedCalibrationState` of per-bin
+    sums ``[K, slots]``, additive. ``bin_sums(c, o, w) -> BinnedCalibrationState`` bins one batch of
+    (confidence, outcome, weight) ``[..., N, K]`` — hard bins for the exact metrics, soft membership for
+    :func:`soft_ece`."""
+    k = _num_rows(fn, cfg)
+
+    def init(dtype=None) -> BinnedCalibrationState:
+        z = jnp.zeros((k, slots), default_state_dtype(dtype))
+        return BinnedCalibrationState(z, z, z, z, z)
+
+    def update(state, probs, labels, *, where=None, weights=None) -> BinnedCalibrationState:
+        c, o, w = _inputs(fn, cfg, probs, labels, where, weights, state.count.dtype)
+        if c.shape[-1] != k:
+            raise checks.ShapeError(
+                f"jaxmetrics.{fn}: argument `probs` must have shape [..., N, {k}] (num_classes={k}) for "
+                f"mode='classwise'; got {tuple(jnp.shape(probs))}."
+            )
+        return jax.tree.map(jnp.add, state, bin_sums(c, o, w))
+
+    return Metric(init, update, tree_add, compute)
+
+
 def _binned_metric(fn: str, cfg: _Config, compute) -> Metric:
     if cfg.binning != "uniform":
         raise checks.ShapeError(
@@ -374,28 +397,16 @@ def _binned_metric(fn: str, cfg: _Config, compute) -> Metric:
             f"binning is one-shot only: call the one-shot function (e.g. expected_calibration_error(..., "
             f"binning='quantile'))."
         )
-    k, s = _num_rows(fn, cfg), _num_slots(cfg)
+    s = _num_slots(cfg)
     edges = _uniform_edges(cfg.num_bins)
 
-    def init(dtype=None) -> BinnedCalibrationState:
-        z = jnp.zeros((k, s), default_state_dtype(dtype))
-        return BinnedCalibrationState(z, z, z, z, z)
-
-    def update(state, probs, labels, *, where=None, weights=None) -> BinnedCalibrationState:
-        dtype = state.count.dtype
-        c, o, w = _inputs(fn, cfg, probs, labels, where, weights, dtype)
-        if c.shape[-1] != k:
-            raise checks.ShapeError(
-                f"jaxmetrics.{fn}: argument `probs` must have shape [..., N, {k}] (num_classes={k}) for "
-                f"mode='classwise'; got {tuple(jnp.shape(probs))}."
-            )
-        idx = _assign_uniform(c, jnp.asarray(edges, dtype), cfg)
-        return jax.tree.map(jnp.add, state, _bin_sums(c, o, w, idx, s))
+    def bin_sums(c, o, w):
+        return _bin_sums(c, o, w, _assign_uniform(c, jnp.asarray(edges, c.dtype), cfg), s)
 
     def wrapped_compute(state):
         return compute(state, jnp.asarray(edges, state.count.dtype))
 
-    return Metric(init, update, tree_add, wrapped_compute)
+    return _state_metric(fn, cfg, s, bin_sums, wrapped_compute)
 
 
 def ece_metric(*, num_bins: int = 15, norm: str = "l1", binning: str = "uniform", mode: str = "auto",
@@ -610,33 +621,22 @@ def soft_ece_metric(*, num_bins: int = 15, temperature=SOFT_TEMPERATURE, norm: s
     soft._validate_temperature(fn, temperature)
     cfg = _config(fn, num_bins=num_bins, norm=norm, mode=mode, from_logits=from_logits,
                   num_classes=num_classes, norms=("l1", "l2"))
-    k, b = _num_rows(fn, cfg), cfg.num_bins
+    b = cfg.num_bins
     classwise = cfg.mode == "classwise"
 
-    def init(dtype=None) -> BinnedCalibrationState:
-        z = jnp.zeros((k, b), default_state_dtype(dtype))
-        return BinnedCalibrationState(z, z, z, z, z)
-
-    def update(state, probs, labels, *, where=None, weights=None) -> BinnedCalibrationState:
-        dtype = state.count.dtype
-        c, o, w = _inputs(fn, cfg, probs, labels, where, weights, dtype)
-        if c.shape[-1] != k:
-            raise checks.ShapeError(
-                f"jaxmetrics.{fn}: argument `probs` must have shape [..., N, {k}] (num_classes={k}) for "
-                f"mode='classwise'; got {tuple(jnp.shape(probs))}."
-            )
+    def bin_sums(c, o, w):
+        dtype = c.dtype
         m = soft.soft_binning(c, b, jnp.asarray(temperature, dtype))  # [..., N, K, B]
         wk = jnp.broadcast_to(w[..., None], c.shape)
         vals = jnp.stack([wk, _weighted(wk, c), _weighted(wk, o), (wk != 0).astype(dtype)], -1)  # [..., N, K, 4]
         sums = jnp.einsum("...nkd,...nkb->...kbd", vals, m, precision=_HIGHEST)
         sq = jnp.einsum("...nk,...nkb->...kb", wk * wk, m * m, precision=_HIGHEST)
-        new = BinnedCalibrationState(sums[..., 0], sums[..., 1], sums[..., 2], sq, sums[..., 3])
-        return jax.tree.map(jnp.add, state, new)
+        return BinnedCalibrationState(sums[..., 0], sums[..., 1], sums[..., 2], sq, sums[..., 3])
 
     def compute(state):
         return _calibration_error(state, cfg.norm, False, classwise)
 
-    return Metric(init, update, tree_add, compute)
+    return _state_metric(fn, cfg, b, bin_sums, compute)
 
 
 @functools.partial(jax.jit, static_argnames=("cfg",))
