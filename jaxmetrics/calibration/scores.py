@@ -61,29 +61,15 @@ _BALANCE_TEMPERATURE = 0.05  # probability units
 # Input handling
 
 
-def _check_inputs(fn, probs, labels):
-    """Trace-time checks shared by every score; returns ``(probs, labels, binary)`` as arrays."""
-    probs = jnp.asarray(probs)
-    labels = jnp.asarray(labels)
-    checks.check_float(fn, "probs", probs)
-    checks.check_integer(fn, "labels", labels)
-    checks.check_min_rank(fn, "labels", labels, 1, "[..., N]")
-    if probs.shape == labels.shape:
-        return probs, labels, True
-    if probs.ndim == labels.ndim + 1 and probs.shape[:-1] == labels.shape:
-        return probs, labels, False
-    raise checks.ShapeError(
-        f"jaxmetrics.{fn}: argument `probs` must have shape [..., N, C] or [..., N] matching `labels` "
-        f"{tuple(labels.shape)}; got {tuple(probs.shape)}."
-    )
+_check_inputs = checks.check_probs_labels  # (probs, labels, binary), errors naming the argument
 
 
 def _batched_one_shot(fn, metric, probs, labels, where, weights):
-    """``one_shot(metric, ...)`` with leading axes ``[...]`` of ``labels`` kept as batch axes.
+    """``one_shot(metric, ...)`` with leading axes ``[...]`` of ``labels`` kept as batch axes, for
+    :func:`smooth_ece`, whose streaming state (smoothing grids) pools everything it is given.
 
-    The streaming ``update`` pools everything it is given into one state; here ``where`` and ``weights``
-    are first combined into one ``[..., N]`` weight array (named errors on bad shapes), then the one-shot
-    is ``vmap``-ed over every leading axis, so the result has shape ``[...]``.
+    ``where`` and ``weights`` are first combined into one ``[..., N]`` weight array (named errors on bad
+    shapes), then the one-shot is ``vmap``-ed over every leading axis, so the result has shape ``[...]``.
     """
     probs, labels, _ = _check_inputs(fn, probs, labels)
     if labels.ndim == 1:
@@ -108,7 +94,7 @@ def _jitted_one_shot(probs, labels, where, weights, dynamic, *, name, config):
     configuration (a temperature that may be annealed) passed as data.
     """
     metric = _CONSTRUCTORS[name](**dict(config), **dynamic)
-    return _batched_one_shot(name, metric, probs, labels, where, weights)
+    return one_shot(metric, probs, labels, where=where, weights=weights)  # mean states keep batch axes
 
 
 # --------------------------------------------------------------------------------------------------
