@@ -23,6 +23,7 @@ __all__ = [
     "check_integer",
     "check_min_rank",
     "check_same_shape",
+    "check_probs_labels",
     "check_static_int",
     "check_choice",
     "sample_weights",
@@ -73,6 +74,27 @@ def check_integer(fn: str, name: str, x) -> None:
     d = jnp.result_type(x)
     if not (jnp.issubdtype(d, jnp.integer) or d == jnp.bool_):
         _fail(fn, f"argument `{name}` must be an integer (or bool) array of class labels; got dtype {d}.")
+
+
+def check_probs_labels(fn: str, probs, labels):
+    """Probabilities (or logits) ``[..., N]`` (binary P(y=1)) or ``[..., N, C]`` (C >= 2) with integer
+    (or bool) labels ``[..., N]``; returns ``(probs, labels, binary)`` as arrays (bool labels -> int32)."""
+    probs = jnp.asarray(probs)
+    labels = jnp.asarray(labels)
+    check_float(fn, "probs", probs)
+    check_integer(fn, "labels", labels)
+    check_min_rank(fn, "labels", labels, 1, "[..., N]")
+    if labels.dtype == jnp.bool_:
+        labels = labels.astype(jnp.int32)
+    if probs.shape == labels.shape:
+        return probs, labels, True
+    if probs.ndim == labels.ndim + 1 and probs.shape[:-1] == labels.shape and probs.shape[-1] >= 2:
+        return probs, labels, False
+    _fail(
+        fn,
+        f"argument `probs` must have shape [..., N] (binary P(y=1)) or [..., N, C] (C >= 2) matching "
+        f"`labels` {tuple(labels.shape)}; got {tuple(probs.shape)}.",
+    )
 
 
 def check_static_int(fn: str, name: str, value, minimum: int = 1) -> int:

@@ -80,21 +80,8 @@ _HIGHEST = lax.Precision.HIGHEST
 
 def _check_inputs(fn, probs, labels):
     """Validates ``probs`` / ``labels``; returns them as arrays and the static number of classes."""
-    probs = jnp.asarray(probs)
-    labels = jnp.asarray(labels)
-    checks.check_integer(fn, "labels", labels)
-    checks.check_min_rank(fn, "labels", labels, 1, "[..., N]")
-    checks.check_float(fn, "probs", probs)
-    if labels.dtype == jnp.bool_:
-        labels = labels.astype(jnp.int32)
-    if probs.shape == labels.shape:
-        return probs, labels, 2
-    if probs.ndim == labels.ndim + 1 and probs.shape[:-1] == labels.shape and probs.shape[-1] >= 2:
-        return probs, labels, probs.shape[-1]
-    raise checks.ShapeError(
-        f"jaxmetrics.{fn}: argument `probs` must have shape [..., N] (binary P(y=1)) or [..., N, C] "
-        f"(C >= 2 class probabilities) matching `labels` {tuple(labels.shape)}; got {tuple(probs.shape)}."
-    )
+    probs, labels, binary = checks.check_probs_labels(fn, probs, labels)
+    return probs, labels, 2 if binary else probs.shape[-1]
 
 
 def _num_classes(fn, probs, labels, num_classes):

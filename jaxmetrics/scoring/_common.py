@@ -44,9 +44,7 @@ def check_obs(fn: str, obs, name: str = "obs") -> Array:
 def check_like(fn: str, name: str, x, ref_name: str, ref, layout: str = "[..., N]") -> Array:
     """Requires ``x.shape == ref.shape`` exactly."""
     x = jnp.asarray(x)
-    if x.shape != tuple(np.shape(ref)):
-        fail(fn, f"argument `{name}` must have shape {layout} matching `{ref_name}` {tuple(np.shape(ref))}; "
-             f"got {x.shape}.")
+    checks.check_same_shape(fn, name, x, ref_name, ref, layout)
     return x
 
 
