@@ -9,6 +9,7 @@ from jaxmetrics import parallel
 from jaxmetrics import classification
 from jaxmetrics import calibration
 from jaxmetrics import scoring
+from jaxmetrics import ranking
 
 __version__ = "0.1.0"
 
@@ -19,6 +20,7 @@ __all__ = [
     "ValidationError",
     "calibration",
     "classification",
+    "ranking",
     "scoring",
     "one_shot",
     "parallel",

@@ -26,6 +26,7 @@ __all__ = [
     "check_probs_labels",
     "check_static_int",
     "check_choice",
+    "broadcast_arg",
     "sample_weights",
 ]
 
@@ -112,6 +113,17 @@ def check_choice(fn: str, name: str, value, choices: Sequence) -> None:
         _fail(fn, f"argument `{name}` must be one of {tuple(choices)}; got {value!r}.")
 
 
+def broadcast_arg(fn: str, name: str, arr, shape: tuple, what: str = "sample shape"):
+    """``arr`` broadcast to ``shape`` (as an array); a :class:`ShapeError` naming ``name`` otherwise."""
+    arr = jnp.asarray(arr)
+    try:
+        if np.broadcast_shapes(arr.shape, tuple(shape)) != tuple(shape):
+            raise ValueError
+    except ValueError as e:
+        _fail(fn, f"argument `{name}` must broadcast to the {what} {tuple(shape)}; got {arr.shape}.", e)
+    return jnp.broadcast_to(arr, shape)
+
+
 def sample_weights(fn: str, sample_shape: tuple, dtype, where=None, weights=None):
     """Combines ``where`` (bool mask) and ``weights`` into one float array of ``sample_shape``.
 
@@ -119,23 +131,8 @@ def sample_weights(fn: str, sample_shape: tuple, dtype, where=None, weights=None
     Masked-out samples get weight exactly 0; the result has dtype ``dtype``.
     """
     out = jnp.ones(sample_shape, dtype)
-    for name, arr in (("where", where), ("weights", weights)):
-        if arr is None:
-            continue
-        arr = jnp.asarray(arr)
-        try:
-            np.broadcast_shapes(arr.shape, sample_shape)
-            if np.broadcast_shapes(arr.shape, sample_shape) != tuple(sample_shape):
-                raise ValueError
-        except ValueError as e:
-            _fail(
-                fn,
-                f"argument `{name}` must broadcast to the sample shape {tuple(sample_shape)}; "
-                f"got {arr.shape}.",
-                e,
-            )
-        if name == "where":
-            out = jnp.where(jnp.broadcast_to(arr, sample_shape).astype(bool), out, jnp.zeros_like(out))
-        else:
-            out = out * numerics.promote(arr, dtype)
+    if where is not None:
+        out = jnp.where(broadcast_arg(fn, "where", where, sample_shape).astype(bool), out, jnp.zeros_like(out))
+    if weights is not None:
+        out = out * numerics.promote(broadcast_arg(fn, "weights", weights, sample_shape), dtype)
     return out

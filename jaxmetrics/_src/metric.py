@@ -76,13 +76,17 @@ class MeanState(NamedTuple):
     weight: jax.Array
 
 
-def mean_metric(fn: str, per_sample: Callable) -> Metric:
+def mean_metric(fn: str, per_sample: Callable, *, forward_where: bool = False) -> Metric:
     """A streaming weighted mean over the sample axis N — the metric of every mean-type score.
 
     ``per_sample(*arrays, **kwargs)`` returns the per-sample values ``[..., N]``, or a pair
     ``(values, valid)`` where the bool ``valid [..., N]`` marks samples that have a value at all
     (invalid ones are treated exactly like ``where=False``). Masked samples contribute exactly 0, even
     when their value is NaN or inf (padding).
+
+    With ``forward_where=True``, ``where`` is not a per-sample mask but is passed on as
+    ``per_sample(*arrays, where=where, **kwargs)`` (ranking: ``where [..., Q, n_items]`` marks valid
+    items and a query without any is reported invalid through ``valid``); ``weights`` stay per-sample.
 
     The state is :class:`MeanState` ``(Σ w·v, Σ w)``. ``init(dtype=None, batch_shape=())`` gives
     scalars that broadcast to the batch axes ``[...]`` on the first ``update`` (pass ``batch_shape`` to
@@ -94,7 +98,11 @@ def mean_metric(fn: str, per_sample: Callable) -> Metric:
         return MeanState(jnp.zeros(batch_shape, d), jnp.zeros(batch_shape, d))
 
     def update(state, *arrays, where=None, weights=None, **kwargs):
-        out = per_sample(*arrays, **kwargs)
+        if forward_where:
+            out = per_sample(*arrays, where=where, **kwargs)
+            where = None
+        else:
+            out = per_sample(*arrays, **kwargs)
         values, valid = out if isinstance(out, tuple) else (out, None)
         d = state.total.dtype
         w = checks.sample_weights(fn, values.shape, d, where, weights)
