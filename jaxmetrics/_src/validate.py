@@ -38,6 +38,7 @@ def validate(
     scores=None,
     labels=None,
     weights=None,
+    relevance=None,
     num_classes: int | None = None,
     binary: bool | None = None,
     atol: float = 1e-4,
@@ -53,6 +54,9 @@ def validate(
       labels: ``[..., N]`` integer labels in ``[0, num_classes)``; ``num_classes`` defaults to the
         class axis of ``probs``/``logits`` (or 2 for binary inputs).
       weights: must be finite and ``>= 0``.
+      relevance: ``[..., Q, n_items]`` graded relevance of ranked items (ranking metrics): numeric
+        (bool, integer or float), finite and ``>= 0``; NaN, ±inf and negative grades are rejected.
+        Every entry is checked, masked padding included, so pad with 0.
       num_classes: number of classes for the label range check.
       binary: whether ``probs`` holds P(y=1) per sample rather than rows of class probabilities.
       atol: tolerance of the row-sum check.
@@ -111,6 +115,20 @@ def validate(
                     f"`labels` must lie in [0, {num_classes}); {_first_bad(out)} outside "
                     f"(min {y.min()}, max {y.max()})."
                 )
+    if relevance is not None:
+        r = np.asarray(relevance)
+        if r.dtype.kind not in "biu":
+            try:  # float16/32/64 and the ml_dtypes floats (bfloat16: kind "V", not an np.floating subtype)
+                if r.dtype.kind not in "fV":
+                    raise TypeError
+                r = r.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    f"`relevance` must be numeric (bool, integer or float); got dtype {r.dtype}.") from None
+            _finite("relevance", r)
+        neg = r < 0
+        if neg.any():
+            raise ValidationError(f"`relevance` grades must be >= 0; {_first_bad(neg)} are negative.")
     if weights is not None:
         w = np.asarray(weights, dtype=np.float64)
         _finite("weights", w)

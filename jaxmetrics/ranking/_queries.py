@@ -35,7 +35,7 @@ Array = jax.Array
 LAYOUT = "[..., Q, n_items]"
 TIES_ORDER = ("stable", "optimistic", "pessimistic")
 TIES_LINEAR = ("average",) + TIES_ORDER
-REDUCE = ("mean", None)
+REDUCE = ("mean", "none", None)  # None and "none" are synonyms (scoring spells it "none")
 
 
 class Queries(NamedTuple):
@@ -148,17 +148,18 @@ def query_mean_metric(fn: str, per_query: Callable) -> Metric:
 
 
 def per_query_or_mean(fn: str, metric: Metric, per_query: Callable, arrays: tuple, *, reduce, where,
-                      weights):
+                      weights, scores_name: str = "scores"):
     """The one-shot of a query metric: per-query values (``reduce=None``) or their weighted mean.
 
     ``reduce="mean"`` needs the query axis (``scores`` rank >= 2) and returns ``[...]``: the
     ``weights``-weighted mean over queries with at least one valid item (NaN when there is none).
-    ``reduce=None`` returns ``[..., Q]``; ``weights`` are then meaningless and rejected.
+    ``reduce=None`` (or ``"none"``, as in :mod:`jaxmetrics.scoring`) returns ``[..., Q]``; ``weights``
+    are then meaningless and rejected.
     """
     checks.check_choice(fn, "reduce", reduce, REDUCE)
-    if reduce is None:
+    if reduce is None or reduce == "none":
         if weights is not None:
             raise ValueError(f"jaxmetrics.{fn}: `weights` weight queries in the mean; pass reduce='mean'.")
         return per_query(*arrays, where=where)[0]
-    checks.check_min_rank(fn, "scores", arrays[0], 2, LAYOUT)
+    checks.check_min_rank(fn, scores_name, arrays[0], 2, LAYOUT)
     return one_shot(metric, *arrays, where=where, weights=weights)

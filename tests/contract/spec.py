@@ -46,9 +46,15 @@ class Spec:
       ``jaxmetrics.ShapeError`` at trace time whose message contains `argument_name` in backticks.
     low_precision_rtol: tolerance of the bf16/f16 check (result on the rounded inputs computed in
       float32 vs in float64); documented per metric when looser than the default.
+    call: optional adapter ``call(fn, args, kwargs, where, weights) -> output`` used instead of
+      ``fn(*args, **kwargs, where=where, weights=weights)``, for entries whose public signature is not
+      ``fn(*arrays, *, where, weights)``: weight-matrix spectra (no mask) or functional metrics over a
+      ``loss_fn`` (the adapter closes over a fixed loss and passes the array args as params / batch /
+      key data).
     """
 
     make: Callable[[np.random.Generator], Case]
     edges: Callable[[np.random.Generator], list] = lambda rng: []
     bad: Callable[[np.random.Generator], list] = lambda rng: []
     low_precision_rtol: float = 1e-4
+    call: Callable | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib
 import pkgutil
+import zlib
 
 import chex
 import jax
@@ -48,13 +49,17 @@ def _entry(name, check):
 
 
 def _rng(name, check):
-    return np.random.default_rng(abs(hash((name, check))) % (2**32))
+    """A generator seeded by (name, check) — stable across processes (``hash`` of a str is not)."""
+    return np.random.default_rng(zlib.crc32(f"{name}/{check}".encode()))
 
 
 def _call(info, case, args=None, where="case", weights="case"):
     args = case.args if args is None else args
     where = case.where if isinstance(where, str) else where
     weights = case.weights if isinstance(weights, str) else weights
+    call = SPECS[info.name].call if info.name in SPECS else None
+    if call is not None:
+        return call(info.fn, tuple(args), case.kwargs, where, weights)
     return info.fn(*args, **case.kwargs, where=where, weights=weights)
 
 
@@ -235,8 +240,13 @@ def test_streaming_merge_matches_one_shot(name):
     _assert_close(metric.compute(merged), one_shot, rtol=RTOL, atol=1e-12, what=f"{name}: merge vs one-shot")
     # associativity and identity
     a, b, c = states[0], states[1], states[2]
-    _assert_close(metric.merge(metric.merge(a, b), c), metric.merge(a, metric.merge(b, c)), rtol=1e-12,
-                  what=f"{name}: merge associativity")
+    # associative up to rounding: non-additive merges (Chan's co-moments) cancel, so the tolerance is
+    # relative to each leaf's magnitude, not to each (possibly ~0) entry
+    left, right = metric.merge(metric.merge(a, b), c), metric.merge(a, metric.merge(b, c))
+    for l_leaf, r_leaf in zip(jax.tree.leaves(_as_tree(left)), jax.tree.leaves(_as_tree(right))):
+        scale = float(np.max(np.abs(np.nan_to_num(np.asarray(r_leaf, np.float64), posinf=0, neginf=0)), initial=0))
+        np.testing.assert_allclose(np.asarray(l_leaf, np.float64), np.asarray(r_leaf, np.float64), rtol=1e-12,
+                                   atol=1e-12 * scale, equal_nan=True, err_msg=f"{name}: merge associativity")
     _assert_close(metric.merge(init, a), a, rtol=0, what=f"{name}: init() is the left identity")
     _assert_close(metric.merge(a, init), a, rtol=0, what=f"{name}: init() is the right identity")
 
