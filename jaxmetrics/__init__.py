@@ -10,6 +10,7 @@ from jaxmetrics import classification
 from jaxmetrics import calibration
 from jaxmetrics import scoring
 from jaxmetrics import ranking
+from jaxmetrics import spectral
 
 __version__ = "0.1.0"
 
@@ -22,6 +23,7 @@ __all__ = [
     "classification",
     "ranking",
     "scoring",
+    "spectral",
     "one_shot",
     "parallel",
     "registry",

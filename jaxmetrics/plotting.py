@@ -21,13 +21,21 @@ Example::
 
     ax = plotting.reliability_diagram(probs, labels, num_bins=10)
     ax.figure.savefig("reliability.png")
+
+Plots:
+
+* :func:`reliability_diagram` — calibration (:mod:`jaxmetrics.calibration`);
+* :func:`esd_plot` — a weight matrix's empirical spectral density on log-log axes with its power-law
+  tail fit (:mod:`jaxmetrics.spectral.weights`);
+* :func:`spectral_density_plot` — a (Hessian) spectral density on a grid, e.g. from stochastic Lanczos
+  quadrature (:mod:`jaxmetrics.spectral.lanczos`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["reliability_diagram"]
+__all__ = ["esd_plot", "reliability_diagram", "spectral_density_plot"]
 
 
 def _pyplot():
@@ -137,4 +145,126 @@ def reliability_diagram(stats_or_probs, labels=None, *, ax=None, class_index=Non
     if title:
         ax.set_title(title)
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def esd_plot(W_or_evals, *, fit=None, ax=None, bins=100, normalize=False, threshold=1e-5, show_xmin=True,
+             title="Empirical spectral density", **fit_options):
+    """Plots the empirical spectral density (ESD) of a weight matrix on log-log axes, with the fitted
+    power-law tail and λ_min (the heavy-tailed self-regularization picture of WeightWatcher).
+
+    Args:
+      W_or_evals: a weight matrix ``[n, m]`` (its ESD λ = σ² is computed with
+        :func:`jaxmetrics.spectral.esd`) or eigenvalues ``[K]``.
+      fit: a :class:`~jaxmetrics.spectral.PowerLawFit` to draw; None (default) fits one with
+        :func:`jaxmetrics.spectral.powerlaw_fit`, ``threshold`` and the keyword ``fit_options``
+        (``method``, ``min_evals`` …); False draws no fit. A failed fit (NaN α) is not drawn.
+      ax: matplotlib Axes to draw on (default: a new figure).
+      bins: number of logarithmically spaced histogram bins between the smallest and largest eigenvalue
+        above the fit threshold.
+      normalize: for a matrix, WeightWatcher's normalisation λ = σ²/max(n, m) (see
+        :func:`jaxmetrics.spectral.esd`).
+      threshold: eigenvalues ``<= threshold`` are neither drawn nor fitted (WeightWatcher's 1e-5).
+      show_xmin: draw a vertical line at λ_min.
+      title: the Axes title (None for none).
+
+    Returns:
+      The matplotlib Axes with: the density histogram of the eigenvalues above the threshold (label
+      ``"ESD"``, ``density=True`` over those eigenvalues); the fitted tail density (label starting with
+      ``"power law"``) p(λ) = (n_tail/n)·(α − 1)/λ_min·(λ/λ_min)^(−α) on [λ_min, λ_max] — the power-law pdf
+      of the tail scaled by the tail's share n_tail/n of the n plotted eigenvalues, so it overlays the
+      histogram — and a vertical line at λ_min (label starting with ``"λ_min"``).
+    """
+    from jaxmetrics.spectral import weights as spectral_weights
+
+    x = np.asarray(W_or_evals, dtype=np.float64)
+    if x.ndim == 2:
+        evals = np.asarray(spectral_weights.esd(x, normalize=normalize), dtype=np.float64)
+    elif x.ndim == 1:
+        evals = np.sort(x)
+    else:
+        raise ValueError(
+            f"esd_plot: expected a weight matrix [n, m] or eigenvalues [K]; got shape {x.shape}. "
+            "Index the leading (batch) axes first."
+        )
+    if fit is None:
+        fit = spectral_weights.powerlaw_fit(evals, threshold=threshold, **fit_options)
+    elif fit_options and fit is not False:
+        raise TypeError("esd_plot: pass either a fit, or fit options to compute one.")
+    shown = evals[evals > threshold]
+    ax = _axes(ax)
+    if shown.size:
+        lo, hi = shown.min(), shown.max()
+        if hi <= lo:
+            lo, hi = lo / 1.1, hi * 1.1
+        edges = np.geomspace(lo, hi, bins + 1)
+        ax.hist(shown, bins=edges, density=True, color="tab:blue", alpha=0.6, label="ESD")
+    if fit is not False:
+        alpha, xmin, ks, sigma, num_tail = (np.asarray(v, dtype=np.float64) for v in fit)
+        if alpha.ndim:
+            raise ValueError("esd_plot: expected the fit of one spectrum; index the leading (batch) axes first.")
+        if np.isfinite(alpha) and shown.size:
+            grid = np.geomspace(xmin, max(shown.max(), xmin), 200)
+            share = float(num_tail) / shown.size
+            pdf = share * (alpha - 1.0) / xmin * (grid / xmin) ** (-alpha)
+            ax.plot(grid, pdf, color="tab:red", linestyle="--", linewidth=2,
+                    label=f"power law α = {float(alpha):.3f} (σ = {float(sigma):.3f}, D = {float(ks):.3f})")
+            if show_xmin:
+                ax.axvline(float(xmin), color="tab:red", linewidth=1.0, label=f"λ_min = {float(xmin):.4g}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("eigenvalue λ of WᵀW")
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def spectral_density_plot(density, *, ax=None, log_scale=True, label=None, title="Spectral density", **line_kwargs):
+    """Plots a spectral density on a grid, e.g. the Gaussian-smoothed Hessian density of stochastic
+    Lanczos quadrature.
+
+    Args:
+      density: an object with ``grid [G]`` and ``density [G]`` attributes (e.g. the ``SpectralDensity``
+        returned by :func:`jaxmetrics.spectral.hessian_spectral_density`), or a ``(grid, density)``
+        pair of arrays.
+      ax: matplotlib Axes to draw on (default: a new figure).
+      log_scale: logarithmic density axis (default, as PyHessian's plots: the bulk near 0 and the outliers
+        differ by orders of magnitude); non-positive densities are then left out.
+      label: legend label of the curve (None: no legend).
+      title: the Axes title (None for none).
+      **line_kwargs: passed on to ``Axes.plot``.
+
+    Returns:
+      The matplotlib Axes with one line whose data are ``(grid, density)``.
+    """
+    if hasattr(density, "grid") and hasattr(density, "density"):
+        grid, dens = density.grid, density.density
+    else:
+        try:
+            grid, dens = density
+        except (TypeError, ValueError) as e:
+            raise TypeError(
+                "spectral_density_plot: `density` must have `.grid` and `.density` attributes or be a "
+                "(grid, density) pair."
+            ) from e
+    grid = np.asarray(grid, dtype=np.float64)
+    dens = np.asarray(dens, dtype=np.float64)
+    if grid.ndim != 1 or grid.shape != dens.shape:
+        raise ValueError(
+            f"spectral_density_plot: expected grid [G] and density [G] of one spectrum; got {grid.shape} "
+            f"and {dens.shape}. Index the leading (batch) axes first."
+        )
+    ax = _axes(ax)
+    ax.plot(grid, dens, label=label, **line_kwargs)
+    if log_scale:
+        ax.set_yscale("log")
+    ax.set_xlabel("eigenvalue")
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
+    if label is not None:
+        ax.legend(fontsize="small")
     return ax
