@@ -11,6 +11,8 @@ from jaxmetrics import calibration
 from jaxmetrics import scoring
 from jaxmetrics import ranking
 from jaxmetrics import spectral
+from jaxmetrics import diversity
+from jaxmetrics import distances
 
 __version__ = "0.1.0"
 
@@ -21,6 +23,8 @@ __all__ = [
     "ValidationError",
     "calibration",
     "classification",
+    "distances",
+    "diversity",
     "ranking",
     "scoring",
     "spectral",

@@ -23,6 +23,17 @@ jax.config.update("jax_enable_x64", True)
 if not _OPTIMIZE:
     jax.config.update("jax_disable_most_optimizations", True)
 
+# A persistent compilation cache shared by the xdist workers of one run: the suite compiles the same
+# small programs many times over (eager ops, fresh closures with identical HLO, the same metric in
+# several tests and workers); the cache is keyed by the HLO, so every repeat is a disk read.
+if os.environ.get("JAXMETRICS_TEST_CACHE", "1") == "1":
+    import tempfile  # noqa: E402
+
+    _run = os.environ.get("PYTEST_XDIST_TESTRUNUID", f"pid{os.getpid()}")
+    jax.config.update("jax_compilation_cache_dir", os.path.join(tempfile.gettempdir(), f"jaxmetrics-xla-{_run}"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 settings.register_profile(

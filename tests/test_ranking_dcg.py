@@ -498,9 +498,9 @@ def test_digits_retrieval_matches_sklearn():
     assert float(ndcg(scores, rel, k=10, where=where)) > max(0.6, 3 * chance)
 
 
-def test_ten_thousand_queries_in_one_jitted_call():
+def test_thousands_of_queries_in_one_jitted_call():
     rng = np.random.default_rng(12)
-    q, n = 10_000, 1_000
+    q, n = 2_000, 1_000
     s = rng.integers(0, 300, (q, n)).astype(np.float32)  # ~3 ties per score level
     r = rng.integers(0, 4, (q, n)).astype(np.float32) * (rng.random((q, n)) < 0.1)
     f = jax.jit(lambda a, b: ndcg(a, b, k=10, reduce=None))

@@ -34,7 +34,7 @@ from jaxmetrics._src import checks, numerics
 
 State = Any
 
-__all__ = ["Metric", "MeanState", "tree_add", "default_state_dtype", "mean_metric", "one_shot"]
+__all__ = ["Metric", "MeanState", "tree_add", "default_state_dtype", "mean_metric", "mean_or_per_sample", "one_shot"]
 
 
 class Metric(NamedTuple):
@@ -115,3 +115,18 @@ def mean_metric(fn: str, per_sample: Callable, *, forward_where: bool = False) -
         return numerics.safe_div(state.total, state.weight, jnp.nan)
 
     return Metric(init, update, tree_add, compute)
+
+
+def mean_or_per_sample(fn: str, metric: Metric, per_sample: Callable, arrays, *, reduce, where, weights):
+    """The one-shot of a mean-type metric: its weighted mean (``one_shot`` of ``metric``) for
+    ``reduce="mean"``, or for ``reduce=None`` the per-sample values ``[..., N]`` with masked samples 0.
+
+    ``per_sample(*arrays, where=where)`` returns ``(values, valid)``, ``valid`` already combining
+    ``where``. ``weights`` only weight samples inside the mean, so they are an error with ``reduce=None``.
+    """
+    if reduce is None:
+        if weights is not None:
+            raise ValueError(f"jaxmetrics.{fn}: `weights` weight samples in the mean; pass reduce='mean'.")
+        values, valid = per_sample(*arrays, where=where)
+        return jnp.where(valid, values, jnp.zeros((), values.dtype))
+    return one_shot(metric, *arrays, where=where, weights=weights)

@@ -39,7 +39,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxmetrics._src import checks, numerics
-from jaxmetrics._src.metric import Metric, mean_metric, one_shot
+from jaxmetrics._src.metric import Metric, mean_metric, mean_or_per_sample
 from jaxmetrics._src.registry import MetricInfo, register
 
 Array = jax.Array
@@ -57,16 +57,6 @@ PAIRWISE_TIES = {"half": 0.5, "incorrect": 0.0, "correct": 1.0}
 ONE_VS_MANY_TIES = ("pessimistic", "average", "optimistic")
 REDUCE = ("mean", None)
 _LAYOUT = "[..., P, 1+K]"
-
-
-def _reduce(fn, metric, per_sample, arrays, *, reduce, where, weights):
-    """The one-shot: the weighted mean (``one_shot`` of the streaming metric) or per-sample values."""
-    if reduce is None:
-        if weights is not None:
-            raise ValueError(f"jaxmetrics.{fn}: `weights` weight samples in the mean; pass reduce='mean'.")
-        values, valid = per_sample(*arrays, where=where)
-        return jnp.where(valid, values, jnp.zeros((), values.dtype))
-    return one_shot(metric, *arrays, where=where, weights=weights)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -100,7 +90,7 @@ def pairwise_accuracy_metric(*, ties: str = "half") -> Metric:
 
 @functools.partial(jax.jit, static_argnames=("ties", "reduce"))
 def _pairwise_core(chosen, rejected, where, weights, *, ties, reduce):
-    return _reduce("pairwise_accuracy", pairwise_accuracy_metric(ties=ties),
+    return mean_or_per_sample("pairwise_accuracy", pairwise_accuracy_metric(ties=ties),
                    functools.partial(_pairwise_per_pair, ties=ties), (chosen, rejected), reduce=reduce,
                    where=where, weights=weights)
 
@@ -205,7 +195,7 @@ def _one_vs_many_core(scores, where, weights, *, fn, ties, reduce):
         metric, per_row = one_vs_many_accuracy_metric(ties=ties), _accuracy_per_row
     else:
         metric, per_row = one_vs_many_mrr_metric(ties=ties), _mrr_per_row
-    return _reduce(fn, metric, functools.partial(per_row, ties=ties), (scores,), reduce=reduce, where=where,
+    return mean_or_per_sample(fn, metric, functools.partial(per_row, ties=ties), (scores,), reduce=reduce, where=where,
                    weights=weights)
 
 

@@ -85,7 +85,9 @@ import numpy as np
 
 from jaxmetrics._src import checks, numerics
 from jaxmetrics._src.checks import _fail
-from jaxmetrics._src.metric import Metric, default_state_dtype
+from jaxmetrics._src.metric import Metric
+from jaxmetrics._src.moments import (CovarianceState, centered_rows, covariance_state, init_covariance,
+                                      masked_rows, merge_covariance, symmetric)
 from jaxmetrics._src.registry import MetricInfo, register
 
 Array = jax.Array
@@ -111,16 +113,6 @@ __all__ = [
 
 NERVE_FLOOR = 1e-12  # NerVE's eigenvalue clamp
 RANKME_EPS = 1e-7  # RankMe's ε
-
-
-class CovarianceState(NamedTuple):
-    """Weighted second-order statistics of the rows: W ``[...]``, #rows with w > 0 ``[...]``,
-    μ ``[..., d]`` and the centred scatter M2 ``[..., d, d]`` (Chan et al. merge)."""
-
-    weight: Array
-    rows: Array
-    mean: Array
-    m2: Array
 
 
 class PairedCovarianceState(NamedTuple):
@@ -176,68 +168,18 @@ def _dtype(*arrays):
 # sufficient statistics
 
 
-def _rows(fn, X, dtype, where, weights):
-    """Row weights ``[..., n]`` (0 for masked rows) and X with masked rows zeroed (NaN-safe)."""
-    w = checks.sample_weights(fn, X.shape[:-1], dtype, where, weights)
-    valid = w > 0
-    return jnp.where(valid[..., None], numerics.promote(X, dtype), jnp.zeros((), dtype)), w, valid
-
-
-def _centered(Xz, w, valid):
-    """Rows scaled by √w after centring on the weighted mean; also (W, #rows, μ).
-
-    The first valid row is subtracted before averaging, so a constant X centres to exactly 0.
-    """
-    first = jnp.argmax(valid, axis=-1)
-    ref = jnp.take_along_axis(Xz, first[..., None, None], axis=-2)  # [..., 1, d]; 0 if none valid
-    shifted = jnp.where(valid[..., None], Xz - ref, jnp.zeros((), Xz.dtype))
-    total = w.sum(-1)
-    mu = numerics.safe_div((w[..., None] * shifted).sum(-2), total[..., None])
-    xc = jnp.where(valid[..., None], shifted - mu[..., None, :], jnp.zeros((), Xz.dtype))
-    scaled = numerics.safe_sqrt(w)[..., None] * xc
-    rows = valid.sum(-1).astype(Xz.dtype)
-    return scaled, total, rows, ref[..., 0, :] + mu
-
-
-def _symmetric(a):
-    return 0.5 * (a + jnp.swapaxes(a, -1, -2))
-
-
-def _batch_state(fn, X, where, weights, dtype, dim=None):
-    X = _check_x(fn, X, dim=dim)
-    Xz, w, valid = _rows(fn, X, dtype, where, weights)
-    scaled, total, rows, mean = _centered(Xz, w, valid)
-    m2 = _symmetric(jnp.einsum("...ni,...nj->...ij", scaled, scaled))
-    return CovarianceState(total, rows, mean, m2)
-
-
-def _merge(a: CovarianceState, b: CovarianceState) -> CovarianceState:
-    """Chan et al.'s pairwise merge; an empty side returns the other side exactly."""
-    total = a.weight + b.weight
-    frac_b = numerics.safe_div(b.weight, total)
-    delta = b.mean - a.mean
-    mean = a.mean + frac_b[..., None] * delta
-    m2 = a.m2 + b.m2 + (a.weight * frac_b)[..., None, None] * (delta[..., :, None] * delta[..., None, :])
-    a0, b0 = a.weight == 0, b.weight == 0
-    mean = jnp.where(a0[..., None], b.mean, jnp.where(b0[..., None], a.mean, mean))
-    m2 = jnp.where(a0[..., None, None], b.m2, jnp.where(b0[..., None, None], a.m2, m2))
-    return CovarianceState(total, a.rows + b.rows, mean, m2)
-
-
-def _init(dim, dtype=None, batch_shape=()):
-    d = default_state_dtype(dtype)
-    z = jnp.zeros(batch_shape, d)
-    return CovarianceState(z, z, jnp.zeros((*batch_shape, dim), d), jnp.zeros((*batch_shape, dim, dim), d))
+def _batch_state(fn, X, where, weights, dtype, dim=None) -> CovarianceState:
+    return covariance_state(fn, _check_x(fn, X, dim=dim), dtype, where, weights)
 
 
 def _covariance_metric(fn, dim, compute) -> Metric:
     def init(dtype=None, batch_shape=()):
-        return _init(dim, dtype, batch_shape)
+        return init_covariance(dim, dtype, batch_shape)
 
     def update(state, X, *, where=None, weights=None):
-        return _merge(state, _batch_state(fn, X, where, weights, state.weight.dtype, dim))
+        return merge_covariance(state, _batch_state(fn, X, where, weights, state.weight.dtype, dim))
 
-    return Metric(init, update, _merge, compute)
+    return Metric(init, update, merge_covariance, compute)
 
 
 def _descending_eigvalsh(a):
@@ -322,15 +264,15 @@ def _state_cov_spectrum(state, ddof, floor):
 def _oneshot_cov_spectrum(fn, X, where, weights, ddof, floor, dtype):
     """NerVE λ̂ ``[..., d]`` straight from X: the n×n Gram matrix's eigenvalues (zero-padded) when n < d."""
     n, d = X.shape[-2:]
-    Xz, w, valid = _rows(fn, X, dtype, where, weights)
-    scaled, total, _, _ = _centered(Xz, w, valid)
+    Xz, w, valid = masked_rows(fn, X, dtype, where, weights)
+    scaled, total, _, _ = centered_rows(Xz, w, valid)
     denom = total - ddof
     ok = denom > 0
     if n < d:
-        gram = _symmetric(jnp.einsum("...ni,...mi->...nm", scaled, scaled))
+        gram = symmetric(jnp.einsum("...ni,...mi->...nm", scaled, scaled))
         lam = jnp.concatenate([_descending_eigvalsh(gram), jnp.zeros((*gram.shape[:-2], d - n), dtype)], -1)
     else:
-        lam = _descending_eigvalsh(_symmetric(jnp.einsum("...ni,...nj->...ij", scaled, scaled)))
+        lam = _descending_eigvalsh(symmetric(jnp.einsum("...ni,...nj->...ij", scaled, scaled)))
     lam = lam / jnp.where(ok, denom, 1.0)[..., None]
     return _nerve_normalized(lam, floor), ok
 
@@ -411,9 +353,9 @@ def _effective_rank_core(X, where, weights, *, cfg):
     squared, center, eps, normalize = cfg
     fn = "effective_rank"
     dtype = _dtype(X, weights)
-    Xz, w, valid = _rows(fn, X, dtype, where, weights)
+    Xz, w, valid = masked_rows(fn, X, dtype, where, weights)
     if center:
-        scaled, _, rows, _ = _centered(Xz, w, valid)
+        scaled, _, rows, _ = centered_rows(Xz, w, valid)
     else:
         scaled, rows = numerics.safe_sqrt(w)[..., None] * Xz, valid.sum(-1).astype(dtype)
     s = jnp.linalg.svd(scaled, compute_uv=False)
@@ -563,8 +505,8 @@ def participation_ratio(X, *, ddof: int = 1, dim: int | None = None, where=None,
 @functools.partial(jax.jit, static_argnames=("ddof",))
 def _participation_ratio_core(X, where, weights, *, ddof):
     n, d = X.shape[-2:]
-    Xz, w, valid = _rows("participation_ratio", X, _dtype(X, weights), where, weights)
-    scaled, total, _, _ = _centered(Xz, w, valid)
+    Xz, w, valid = masked_rows("participation_ratio", X, _dtype(X, weights), where, weights)
+    scaled, total, _, _ = centered_rows(Xz, w, valid)
     spec = "...ni,...mi->...nm" if n < d else "...ni,...nj->...ij"
     return _pr_from_gram(jnp.einsum(spec, scaled, scaled), total - ddof > 0, d)
 
@@ -692,16 +634,17 @@ def spectral_jensen_shannon_metric(*, dim_pre: int, dim_post: int, ddof: int = 1
     ddof, floor = _nerve_config(fn, ddof, floor)
 
     def init(dtype=None, batch_shape=()):
-        return PairedCovarianceState(_init(dim_pre, dtype, batch_shape), _init(dim_post, dtype, batch_shape))
+        return PairedCovarianceState(init_covariance(dim_pre, dtype, batch_shape),
+                                     init_covariance(dim_post, dtype, batch_shape))
 
     def update(state, X_pre, X_post, *, where=None, weights=None):
         X_pre, X_post = _js_dims(fn, X_pre, X_post, dim_pre, dim_post)
         d = state.pre.weight.dtype
-        return PairedCovarianceState(_merge(state.pre, _batch_state(fn, X_pre, where, weights, d)),
-                                     _merge(state.post, _batch_state(fn, X_post, where, weights, d)))
+        return PairedCovarianceState(merge_covariance(state.pre, _batch_state(fn, X_pre, where, weights, d)),
+                                     merge_covariance(state.post, _batch_state(fn, X_post, where, weights, d)))
 
     def merge(a, b):
-        return PairedCovarianceState(_merge(a.pre, b.pre), _merge(a.post, b.post))
+        return PairedCovarianceState(merge_covariance(a.pre, b.pre), merge_covariance(a.post, b.post))
 
     def compute(state):
         p, ok = _state_cov_spectrum(state.pre, ddof, floor)
