@@ -13,6 +13,7 @@ from jaxmetrics import ranking
 from jaxmetrics import spectral
 from jaxmetrics import diversity
 from jaxmetrics import distances
+from jaxmetrics import score_matching
 
 __version__ = "0.1.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "distances",
     "diversity",
     "ranking",
+    "score_matching",
     "scoring",
     "spectral",
     "one_shot",

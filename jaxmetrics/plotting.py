@@ -28,14 +28,16 @@ Plots:
 * :func:`esd_plot` — a weight matrix's empirical spectral density on log-log axes with its power-law
   tail fit (:mod:`jaxmetrics.spectral.weights`);
 * :func:`spectral_density_plot` — a (Hessian) spectral density on a grid, e.g. from stochastic Lanczos
-  quadrature (:mod:`jaxmetrics.spectral.lanczos`).
+  quadrature (:mod:`jaxmetrics.spectral.lanczos`);
+* :func:`dsm_profile_plot` — the denoising score-matching loss per noise level
+  (:mod:`jaxmetrics.score_matching.dsm`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["esd_plot", "reliability_diagram", "spectral_density_plot"]
+__all__ = ["dsm_profile_plot", "esd_plot", "reliability_diagram", "spectral_density_plot"]
 
 
 def _pyplot():
@@ -263,6 +265,54 @@ def spectral_density_plot(density, *, ax=None, log_scale=True, label=None, title
         ax.set_yscale("log")
     ax.set_xlabel("eigenvalue")
     ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
+    if label is not None:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def dsm_profile_plot(profile, *, ax=None, label=None, log_loss=True, show_counts=False,
+                     title="DSM loss per noise level", **line_kwargs):
+    """Plots a denoising score-matching profile: the mean loss per log-σ bin against σ (log axis).
+
+    Args:
+      profile: a :class:`~jaxmetrics.score_matching.DSMProfile` (from
+        :func:`jaxmetrics.score_matching.dsm_profile` or the ``compute`` of its streaming metric) of one
+        model: ``bin_centers [B]``, ``mean_loss [B]``, ``count [B]`` (index leading axes first).
+      ax: matplotlib Axes to draw on (default: a new figure). Call again with the same ``ax`` (and a
+        ``label``) to overlay checkpoints or models.
+      label: legend label of the curve (None: no legend).
+      log_loss: logarithmic loss axis (default: the loss spans orders of magnitude over σ for the
+        ``"none"`` and ``"edm"`` weightings).
+      show_counts: add the per-bin sample weight as a grey step curve on a second y axis.
+      title: the Axes title (None for none).
+      **line_kwargs: passed on to ``Axes.plot`` (default marker ``"o"``).
+
+    Returns:
+      The matplotlib Axes with one line whose data are ``(bin_centers, mean_loss)``; empty bins (NaN mean)
+      leave a gap. The x axis is logarithmic.
+    """
+    centers = np.asarray(profile.bin_centers, dtype=np.float64)
+    mean = np.asarray(profile.mean_loss, dtype=np.float64)
+    count = np.asarray(profile.count, dtype=np.float64)
+    if centers.ndim != 1 or mean.shape != centers.shape:
+        raise ValueError(
+            f"dsm_profile_plot: expected the profile of one model (bin_centers [B], mean_loss [B]); got "
+            f"{centers.shape} and {mean.shape}. Index the leading (batch) axes first."
+        )
+    ax = _axes(ax)
+    line_kwargs.setdefault("marker", "o")
+    ax.plot(centers, mean, label=label, **line_kwargs)
+    ax.set_xscale("log")
+    if log_loss:
+        ax.set_yscale("log")
+    ax.set_xlabel("noise level σ")
+    ax.set_ylabel("mean DSM loss")
+    if show_counts:
+        twin = ax.twinx()
+        twin.step(centers, count, where="mid", color="grey", alpha=0.5, label="count")
+        twin.set_ylabel("samples (weight) per bin")
     if title:
         ax.set_title(title)
     if label is not None:
