@@ -258,7 +258,7 @@ def _weighted(wk, x):
 
 def _bin_sums(c, o, w, idx, num_slots: int) -> BinnedCalibrationState:
     """Per-bin sums ``[..., K, S]`` from ``c, o, idx [..., N, K]`` and ``w [..., N]`` (one segment_sum)."""
-    lead, (n, k) = c.shape[:-2], c.shape[-2:]
+    lead, k = c.shape[:-2], c.shape[-1]
     wk = jnp.broadcast_to(w[..., None], c.shape)
     data = jnp.stack([wk, _weighted(wk, c), _weighted(wk, o), wk * wk, (wk != 0).astype(wk.dtype)], -1)
     rows = int(np.prod(lead, dtype=np.int64))
