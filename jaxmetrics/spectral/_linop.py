@@ -20,7 +20,10 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
+
+from jaxmetrics._src.checks import _fail
 
 Array = jax.Array
 PyTree = Any
@@ -99,3 +102,22 @@ def curvature_operator(loss_fn: Callable, params: PyTree, batch: Any, curvature:
         return ravel_pytree(product(loss_fn, params, batch, unravel(x.astype(flat.dtype))))[0]
 
     return Curvature(matvec, int(flat.size), flat.dtype, unravel)
+
+
+def prepare(fn: str, loss_fn, params, batch):
+    """Checks ``loss_fn`` / ``params`` at trace time (naming the argument) and returns the promoted
+    ``(params, batch)``: float leaves only, and ``loss_fn(params, batch)`` a float scalar."""
+    if not callable(loss_fn):
+        raise TypeError(f"jaxmetrics.{fn}: `loss_fn` must be callable as loss_fn(params, batch); got {loss_fn!r}.")
+    leaves = jax.tree.leaves(params)
+    if not leaves:
+        _fail(fn, "argument `params` must be a pytree with at least one float array leaf; got no leaves.")
+    for leaf in leaves:
+        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+            _fail(fn, f"argument `params` must have floating-point leaves only; got a leaf of dtype "
+                      f"{jnp.result_type(leaf)} and shape {np.shape(leaf)}.")
+    params, batch = promote_tree(params), promote_tree(batch)
+    out = jax.eval_shape(lambda p, b: loss_fn(p, b), params, batch)
+    if not (hasattr(out, "shape") and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
+        _fail(fn, f"argument `loss_fn` must return a float scalar; got {out}.")
+    return params, batch

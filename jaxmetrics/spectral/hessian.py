@@ -78,25 +78,6 @@ class TraceEstimate(NamedTuple):
 # argument handling
 
 
-_promote_tree = _linop.promote_tree
-
-
-def _prepare(fn: str, loss_fn, params, batch):
-    """Checks ``loss_fn`` / ``params`` and returns the promoted ``(params, batch)``."""
-    if not callable(loss_fn):
-        raise TypeError(f"jaxmetrics.{fn}: `loss_fn` must be callable as loss_fn(params, batch); got {loss_fn!r}.")
-    leaves = jax.tree.leaves(params)
-    if not leaves:
-        _fail(fn, "argument `params` must be a pytree with at least one float array leaf; got no leaves.")
-    for leaf in leaves:
-        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
-            _fail(fn, f"argument `params` must have floating-point leaves only; got a leaf of dtype "
-                      f"{jnp.result_type(leaf)} and shape {np.shape(leaf)}.")
-    params, batch = _promote_tree(params), _promote_tree(batch)
-    out = jax.eval_shape(lambda p, b: loss_fn(p, b), params, batch)
-    if not (hasattr(out, "shape") and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
-        _fail(fn, f"argument `loss_fn` must return a float scalar; got {out}.")
-    return params, batch
 
 
 def _check_v(fn: str, params, v):
@@ -161,7 +142,7 @@ def hessian_vector_product(loss_fn: Callable, params: PyTree, batch: Any, v: PyT
       >>> print(hv["w"], hv["b"])
       [2. 3.] 12.0
     """
-    params, batch = _prepare("hessian_vector_product", loss_fn, params, batch)
+    params, batch = _linop.prepare("hessian_vector_product", loss_fn, params, batch)
     v = _check_v("hessian_vector_product", params, v)
     return tree_hvp(loss_fn, params, batch, v)
 
@@ -196,7 +177,7 @@ def ggn_vector_product(loss: SplitLoss, params: PyTree, batch: Any, v: PyTree) -
     if not isinstance(loss, SplitLoss):
         raise TypeError("jaxmetrics.ggn_vector_product: argument `loss` must be "
                         f"SplitLoss(model_fn, output_loss); got {type(loss).__name__}.")
-    params, batch = _prepare("ggn_vector_product", loss, params, batch)
+    params, batch = _linop.prepare("ggn_vector_product", loss, params, batch)
     v = _check_v("ggn_vector_product", params, v)
     return tree_ggn_vp(loss, params, batch, v)
 
@@ -266,7 +247,7 @@ def hessian_trace(loss_fn: Callable, params: PyTree, batch: Any, *, key, num_pro
     if curvature == "ggn" and not isinstance(loss_fn, SplitLoss):
         raise TypeError("jaxmetrics.hessian_trace: curvature='ggn' needs argument `loss_fn` to be "
                         f"SplitLoss(model_fn, output_loss); got {type(loss_fn).__name__}.")
-    params, batch = _prepare(fn, loss_fn, params, batch)
+    params, batch = _linop.prepare(fn, loss_fn, params, batch)
     op = curvature_operator(loss_fn, params, batch, curvature)
     dim, dtype = op.dim, op.dtype
 
@@ -327,7 +308,7 @@ def sharpness(loss_fn: Callable, params: PyTree, batch: Any, *, rho=0.05) -> Arr
         _fail(fn, f"argument `rho` must be a scalar; got shape {np.shape(rho)}.")
     if isinstance(rho, (int, float, np.number)) and not rho >= 0:
         _fail(fn, f"argument `rho` must be >= 0; got {rho!r}.")
-    params, batch = _prepare(fn, loss_fn, params, batch)
+    params, batch = _linop.prepare(fn, loss_fn, params, batch)
     loss, grads = jax.value_and_grad(loss_fn)(params, batch)
     flat_g, unravel = ravel_pytree(grads)
     dtype = jnp.result_type(loss, flat_g)
@@ -377,7 +358,7 @@ def empirical_fisher_trace(loss_fn: Callable, params: PyTree, batch: Any, *,
     if not leaves or any(np.ndim(x) == 0 for x in leaves) or len({np.shape(x)[0] for x in leaves}) != 1:
         _fail(fn, "argument `batch` must be a pytree of arrays sharing a leading example axis B; got leaf "
                   f"shapes {[np.shape(x) for x in leaves]}.")
-    params, batch = _prepare(fn, loss_fn, params, batch)
+    params, batch = _linop.prepare(fn, loss_fn, params, batch)
 
     def sq_norm(example):
         one = jax.tree.map(lambda x: x[None], example)

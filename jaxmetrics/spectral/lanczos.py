@@ -129,18 +129,7 @@ def _check_common(fn: str, loss_fn, curvature: str, key):
 
 def _operator(fn: str, loss_fn, params, batch, curvature: str):
     """Validates ``params`` / ``loss_fn`` (at trace time); returns the flat curvature operator."""
-    leaves = jax.tree.leaves(params)
-    if not leaves:
-        _fail(fn, "argument `params` must be a pytree with at least one float array leaf; got no leaves.")
-    for leaf in leaves:
-        if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
-            _fail(fn, f"argument `params` must have floating-point leaves only; got a leaf of dtype "
-                      f"{jnp.result_type(leaf)} and shape {np.shape(leaf)}.")
-    params = _linop.promote_tree(params)
-    batch = _linop.promote_tree(batch)
-    out = jax.eval_shape(lambda p, b: loss_fn(p, b), params, batch)
-    if not (hasattr(out, "shape") and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
-        _fail(fn, f"argument `loss_fn` must return a float scalar; got {out}.")
+    params, batch = _linop.prepare(fn, loss_fn, params, batch)
     op = curvature_operator(loss_fn, params, batch, curvature)
     if op.dim == 0:
         _fail(fn, "argument `params` must have at least one parameter; got 0.")
