@@ -121,6 +121,35 @@ def test_norms_and_debiased_match_reference(mode, edges, binning):
         np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-12, err_msg=f"{norm} debiased={debiased}")
 
 
+@pytest.mark.parametrize(
+    "mode,edges,binning",
+    [("top_label", "right_open", "uniform"), ("classwise", "netcal", "uniform"), ("binary", "netcal", "quantile")],
+)
+def test_unweighted_path_matches_reference(mode, edges, binning):
+    """Without ``weights`` (a mask at most) only three per-bin sums are accumulated (Σw² and the support
+    equal Σw): every norm, the debiased estimator and the state agree with the reference and with the
+    weighted path given unit weights."""
+    rng = np.random.default_rng(zlib.crc32(f"unit-{mode}-{edges}-{binning}".encode()))
+    num_bins = 7
+    p, y, where, _ = _batch(rng, mode, num_bins, "mask")
+    ones = np.ones(where.shape)
+    for norm, debiased in (("l1", False), ("l2", True)):
+        kw = dict(num_bins=num_bins, norm=norm, debiased=debiased, mode=mode, edges=edges, binning=binning)
+        out = cal.ece(p, y, where=where, **kw)
+        expected = _reference(p, y, where, ones, n_bins=num_bins, norm=norm, debias=debiased, mode=mode,
+                              convention=edges, equal_intervals=binning == "uniform")
+        np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-12, err_msg=f"{norm} debiased={debiased}")
+        if debiased:  # the estimator that reads Σw² and the support
+            np.testing.assert_allclose(out, cal.ece(p, y, where=where, weights=ones, **kw), rtol=1e-12, atol=1e-15)
+    if binning == "uniform":
+        classes = p.shape[-1] if mode == "classwise" else None
+        m = cal.ece_metric(num_bins=num_bins, mode=mode, edges=edges, num_classes=classes)
+        unit = m.update(m.init(), p[0], y[0], where=where[0])
+        weighted = m.update(m.init(), p[0], y[0], where=where[0], weights=ones[0])
+        for a, b in zip(unit, weighted):
+            np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_reliability_diagram_matches_reference():
     rng = np.random.default_rng(3)
     for mode, edges, binning in (("top_label", "right_open", "uniform"), ("classwise", "netcal", "quantile")):

@@ -86,6 +86,30 @@ def test_brier_known_values():
     np.testing.assert_allclose(sk.brier_score_loss([0, 1], [1.0, 0.0]), 1.0)
 
 
+def test_brier_float32_accuracy_and_masked_padding():
+    """The multiclass Brier sum is one whole-array reduction with the label's term taken as (1 − p)²:
+    float32 stays accurate for confident, correct models (no Σp² − 2p_y + 1 cancellation), and masked
+    rows are exactly ignored even when they hold NaN/inf padding."""
+    rng = np.random.default_rng(7)
+    n, c = 4096, 10
+    y = rng.integers(0, c, n).astype(np.int32)
+    eps = 10.0 ** rng.uniform(-7, -3, (n, 1))  # confident and correct: scores ~1e-12 .. 1e-5 per row
+    p = np.full((n, c), 1.0, np.float64) * eps
+    p[np.arange(n), y] = 1.0 - (c - 1) * eps[:, 0]
+    p32 = p.astype(np.float32)
+    ref = sk.brier_score_loss(y, p32.astype(np.float64), labels=np.arange(c))
+    np.testing.assert_allclose(jc.brier_score(jnp.asarray(p32), y), ref, rtol=1e-5)
+    w = rng.random(n)
+    ref_w = sk.brier_score_loss(y, p32.astype(np.float64), labels=np.arange(c), sample_weight=w)
+    np.testing.assert_allclose(jc.brier_score(jnp.asarray(p32), y, weights=w.astype(np.float32)), ref_w, rtol=1e-5)
+    padded = p.copy()
+    where = rng.random(n) > 0.2
+    padded[~where] = np.nan
+    padded[~where, 0] = np.inf
+    np.testing.assert_allclose(jc.brier_score(padded, y, where=where),
+                               sk.brier_score_loss(y[where], p[where], labels=np.arange(c)), rtol=RTOL)
+
+
 def test_brier_from_logits_and_batch_axes():
     rng = np.random.default_rng(3)
     logits = rng.normal(size=(3, 40, 4)) * 3

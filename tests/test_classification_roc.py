@@ -109,6 +109,75 @@ def test_infinite_scores_equal_finite_stand_ins():
                                rtol=RTOL)
 
 
+def _signed_special(rng, n):
+    """Signed scores with ties across zero (-0.0 and 0.0), ±inf, subnormals and repeated values."""
+    s = np.round(rng.normal(size=n), 1)
+    s[:6] = [0.0, -0.0, np.inf, -np.inf, 5e-324, -5e-324]
+    s[6:12] = s[12:18]  # more exact ties
+    return s
+
+
+def test_unweighted_fast_path_matches_sklearn():
+    """Without ``weights`` the metrics sort one packed integer key: signed and unsigned scores, ties
+    (also across ±0), ±inf, subnormals, masks, float32 and float64 — against scikit-learn and against
+    the weighted path with unit weights."""
+    rng = np.random.default_rng(11)
+    for kind in ("signed", "unit", "negative"):
+        for dtype in (np.float64, np.float32):
+            s = _signed_special(rng, N) if kind == "signed" else np.round(rng.random(N), 2)
+            if kind == "negative":
+                s = -s - 1.0  # every score negative: only the second sort holds samples
+            s = s.astype(dtype)
+            y = (rng.random(N) < 0.4).astype(np.int32)
+            y[:12] = [0, 1, 1, 0, 1, 0, 0, 1, 1, 0, 1, 0]
+            for where in (None, rng.random(N) > 0.3):
+                m = np.ones(N, bool) if where is None else where
+                ss, yy = s[m].astype(np.float64), y[m]
+                ss = np.where(np.isinf(ss), np.sign(ss) * 1e300, ss)  # scikit-learn rejects inf
+                msg = f"{kind} {dtype.__name__} masked={where is not None}"
+                np.testing.assert_allclose(roc.auroc(s, y, where=where), skm.roc_auc_score(yy, ss), rtol=RTOL,
+                                           err_msg=msg)
+                if dtype == np.float64:
+                    np.testing.assert_allclose(roc.auroc(s, y, max_fpr=0.3, where=where),
+                                               skm.roc_auc_score(yy, ss, max_fpr=0.3), rtol=RTOL, err_msg=msg)
+                np.testing.assert_allclose(roc.average_precision(s, y, where=where),
+                                           skm.average_precision_score(yy, ss), rtol=RTOL, err_msg=msg)
+                if dtype == np.float32:
+                    continue  # the curves' float32 path is the same code (compile time)
+                w = np.ones(N)
+                for fn in (roc.roc_curve, roc.precision_recall_curve):
+                    fast, ref = fn(s, y, where=where), fn(s, y, where=where, weights=w)
+                    for a, b in zip(fast, ref):
+                        np.testing.assert_allclose(a, b, rtol=RTOL, err_msg=f"{fn.__name__} {msg}")
+                fpr, tpr, thr = skm.roc_curve(yy, ss, drop_intermediate=False)
+                c = roc.roc_curve(s, y, where=where)
+                k = int(np.sum(c.valid))
+                assert k == len(fpr), msg
+                np.testing.assert_allclose(c.fpr[:k], fpr, rtol=RTOL, err_msg=msg)
+                np.testing.assert_allclose(c.tpr[:k], tpr, rtol=RTOL, err_msg=msg)
+                ours = np.asarray(c.thresholds[1:k], np.float64)
+                np.testing.assert_array_equal(np.where(np.isinf(ours), np.sign(ours) * 1e300, ours), thr[1:],
+                                              err_msg=msg)
+
+
+def test_unweighted_fast_path_batches_mix_signs():
+    """A batch whose rows need the second (negative-score) sort or not, with different masks; under
+    ``vmap`` the sign test is per problem."""
+    rng = np.random.default_rng(12)
+    s = np.stack([np.round(rng.random(N), 1), np.round(rng.normal(size=N), 1), -np.round(rng.random(N), 1) - 2])
+    y = (rng.random((3, N)) < 0.5).astype(np.int32)
+    where = rng.random((3, N)) > 0.25
+    ref_a = [skm.roc_auc_score(y[i][where[i]], s[i][where[i]]) for i in range(3)]
+    ref_ap = [skm.average_precision_score(y[i][where[i]], s[i][where[i]]) for i in range(3)]
+    np.testing.assert_allclose(roc.auroc(s, y, where=where), ref_a, rtol=RTOL)
+    np.testing.assert_allclose(jax.vmap(lambda a, b, m: roc.auroc(a, b, where=m))(s, y, where), ref_a, rtol=RTOL)
+    np.testing.assert_allclose(jax.jit(jax.vmap(lambda a, b, m: roc.average_precision(a, b, where=m)))(s, y, where),
+                               ref_ap, rtol=RTOL)
+    # the unweighted edge cases: all masked, one class left
+    assert np.isnan(roc.auroc(s[1], y[1], where=np.zeros(N, bool)))
+    assert float(roc.average_precision(s[1], y[1], where=y[1] == 0)) == 0.0
+
+
 def test_single_class_is_nan_and_no_positive_ap_is_zero():
     rng = np.random.default_rng(1)
     s, _ = _binary(rng, N)

@@ -320,6 +320,27 @@ def test_average_ranks_match_scipy_rankdata_on_valid_entries():
     np.testing.assert_allclose(jax.jit(jc._average_ranks)(x[1], True), ss.rankdata(x[1]), rtol=1e-12)
 
 
+def test_average_ranks_integer_keys_edge_values_and_float32():
+    """Ranks come from a sort of integer order keys plus ``searchsorted``: -0.0 ties 0.0, ±inf and
+    subnormals are ordinary values (as numpy orders them), invalid NaN padding is ignored, and float32
+    input at a larger N with heavy ties matches scipy."""
+    x = np.array([0.0, -0.0, 5e-324, -5e-324, np.inf, -np.inf, 1.0, 1.0, -2.0, np.nan, 3.0, 0.0])
+    valid = ~np.isnan(x)
+    ranks = np.asarray(jax.jit(jc._average_ranks)(x, valid))
+    np.testing.assert_allclose(ranks[valid], ss.rankdata(x[valid]), rtol=1e-12)
+    assert ranks[~valid] == 0
+    rng = np.random.default_rng(14)
+    big = np.round(rng.normal(size=(2, 3000)), 1).astype(np.float32)
+    mask = rng.random((2, 3000)) > 0.1
+    r32 = np.asarray(jax.jit(jax.vmap(jc._average_ranks))(big, mask))
+    assert r32.dtype == np.float32
+    for b in range(2):
+        np.testing.assert_allclose(r32[b][mask[b]], ss.rankdata(big[b][mask[b]]), rtol=1e-6)
+    np.testing.assert_allclose(jc.spearman(big[0], big[1], where=mask[0] & mask[1]),
+                               ss.spearmanr(big[0][mask[0] & mask[1]], big[1][mask[0] & mask[1]]).statistic,
+                               rtol=1e-5)
+
+
 def test_kendall_chunked_equals_unchunked():
     rng = np.random.default_rng(13)
     x, y = _tied(rng)
