@@ -25,6 +25,9 @@ Example::
 Plots:
 
 * :func:`reliability_diagram` — calibration (:mod:`jaxmetrics.calibration`);
+* :func:`roc_curve_plot` and :func:`pr_curve_plot` — ROC and precision–recall curves, binary or one
+  curve per class (:mod:`jaxmetrics.classification`);
+* :func:`pit_histogram_plot` — the PIT histogram of an ensemble forecast (:mod:`jaxmetrics.scoring`);
 * :func:`esd_plot` — a weight matrix's empirical spectral density on log-log axes with its power-law
   tail fit (:mod:`jaxmetrics.spectral.weights`);
 * :func:`spectral_density_plot` — a (Hessian) spectral density on a grid, e.g. from stochastic Lanczos
@@ -37,7 +40,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["dsm_profile_plot", "esd_plot", "reliability_diagram", "spectral_density_plot"]
+__all__ = [
+    "dsm_profile_plot",
+    "esd_plot",
+    "pit_histogram_plot",
+    "pr_curve_plot",
+    "reliability_diagram",
+    "roc_curve_plot",
+    "spectral_density_plot",
+    "unit_histogram",
+]
 
 
 def _pyplot():
@@ -135,7 +147,9 @@ def reliability_diagram(stats_or_probs, labels=None, *, ax=None, class_index=Non
         share = count / count.sum() if count.sum() > 0 else count
         twin.bar(left[width > 0], share[width > 0], width=width[width > 0], align="edge", color="grey",
                  alpha=0.25, label="share of samples")
-        twin.set_ylim(0.0, max(1.0, float(share.max(initial=0.0)) * 4))
+        top = max(1.0, float(share.max(initial=0.0)) * 4)  # the bars fill the lower quarter at most
+        twin.set_ylim(0.0, top)
+        twin.set_yticks([t for t in (0.0, 0.25, 0.5, 0.75, 1.0) if t <= max(float(share.max(initial=0.0)), 0.25)])
         twin.set_ylabel("share of samples")
         ax.twin_axis = twin
         ax.set_zorder(twin.get_zorder() + 1)
@@ -316,5 +330,255 @@ def dsm_profile_plot(profile, *, ax=None, label=None, log_loss=True, show_counts
     if title:
         ax.set_title(title)
     if label is not None:
+        ax.legend(fontsize="small")
+    return ax
+
+
+def _curve_inputs(fn, curve_type, curve_or_scores, labels, options):
+    """``[(name, curve)]``: the given curve, a binary curve, or one one-vs-rest curve per class."""
+    if isinstance(curve_or_scores, curve_type):
+        if labels is not None or options:
+            raise TypeError(f"{fn}: pass either a {curve_type.__name__}, or scores, labels and options.")
+        return [(None, curve_or_scores)], None
+    if labels is None:
+        raise TypeError(f"{fn}: `labels` is required when plotting from scores.")
+    scores = np.asarray(curve_or_scores)
+    y = np.asarray(labels)
+    compute = _CURVE_FUNCTIONS[curve_type.__name__]()
+    if scores.ndim == y.ndim + 1 and scores.ndim == 2:
+        out = []
+        for c in range(scores.shape[-1]):
+            out.append((c, compute(scores[:, c], (y == c).astype(np.int32), **options)))
+        return out, scores.shape[-1]
+    if scores.ndim != 1 or scores.shape != y.shape:
+        raise ValueError(
+            f"{fn}: expected scores [N] (binary) or probs [N, C] (one-vs-rest) with labels [N]; got scores "
+            f"{scores.shape} and labels {y.shape}. Index the leading (batch) axes first."
+        )
+    return [(None, compute(scores, y, **options))], None
+
+
+def _roc_fn():
+    from jaxmetrics.classification import roc_curve
+
+    return roc_curve
+
+
+def _pr_fn():
+    from jaxmetrics.classification import precision_recall_curve
+
+    return precision_recall_curve
+
+
+_CURVE_FUNCTIONS = {"ROCCurve": _roc_fn, "PRCurve": _pr_fn}
+
+
+def _valid_points(fn, curve, fields):
+    host = _host(curve)
+    valid = host.valid.astype(bool)
+    if valid.ndim != 1:
+        raise ValueError(f"{fn}: expected the curve of one problem ([N + 1] fields); got {valid.shape}. "
+                         "Index the leading (batch) axes first.")
+    return tuple(getattr(host, f)[valid] for f in fields)
+
+
+def _class_label(c, class_names, value, what):
+    name = (str(class_names[c]) if class_names is not None else f"class {c}") if c is not None else None
+    text = f"{what} = {value:.3f}"
+    return f"{name} ({text})" if name is not None else text
+
+
+def roc_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_names=None, show_auc=True,
+                   show_chance=True, title="ROC curve", **options):
+    """Plots ROC curves: true-positive rate against false-positive rate over all thresholds.
+
+    Args:
+      curve_or_scores: a :class:`~jaxmetrics.classification.ROCCurve` of one problem (from
+        :func:`jaxmetrics.classification.roc_curve`), binary ``scores [N]``, or class probabilities
+        ``probs [N, C]`` — then one one-vs-rest curve per class (scores ``probs[:, c]``, positives
+        ``labels == c``) is drawn. With scores, ``labels`` and the keyword ``options`` (``where``,
+        ``weights``) are passed on to :func:`~jaxmetrics.classification.roc_curve`.
+      labels: ``[N]`` labels when plotting from scores (binary: 1 is positive; multiclass: class ids).
+      ax: matplotlib Axes to draw on (default: a new figure).
+      label: legend label of a single curve (default: its AUC when ``show_auc``). Multiclass curves are
+        labelled with ``class_names[c]`` (default ``"class c"``) and their AUC.
+      class_names: names of the C classes, for the legend.
+      show_auc: put each curve's area (the trapezoid under its points, which equals
+        :func:`jaxmetrics.classification.auroc`) in its label.
+      show_chance: draw the diagonal of a random classifier (label ``"chance"``).
+      title: the Axes title (None for none).
+
+    Returns:
+      The matplotlib Axes with one line per curve whose data are ``(fpr, tpr)`` at the curve's valid
+      points — exactly ``sklearn.metrics.roc_curve(..., drop_intermediate=False)`` — in decreasing
+      threshold order from (0, 0) to (1, 1), and the chance diagonal. A curve whose rates are undefined
+      (no positives or no negatives; NaN) is skipped.
+    """
+    from jaxmetrics.classification import ROCCurve
+
+    fn = "roc_curve_plot"
+    curves, num_classes = _curve_inputs(fn, ROCCurve, curve_or_scores, labels, options)
+    ax = _axes(ax)
+    if show_chance:
+        ax.plot([0.0, 1.0], [0.0, 1.0], linestyle="--", color="grey", linewidth=1.0, label="chance")
+    for c, curve in curves:
+        fpr, tpr = _valid_points(fn, curve, ("fpr", "tpr"))
+        if not (np.isfinite(fpr).all() and np.isfinite(tpr).all()):
+            continue
+        area = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
+        if num_classes is None:
+            text = label if label is not None else (f"AUC = {area:.3f}" if show_auc else None)
+        else:
+            text = _class_label(c, class_names, area, "AUC") if show_auc else (
+                str(class_names[c]) if class_names is not None else f"class {c}")
+        ax.plot(fpr, tpr, linewidth=1.5 if num_classes is None else 1.0, label=text)
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("false-positive rate")
+    ax.set_ylabel("true-positive rate")
+    if title:
+        ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize="x-small" if num_classes and num_classes > 4 else "small")
+    return ax
+
+
+def pr_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_names=None, show_ap=True,
+                  show_chance=True, title="Precision–recall curve", **options):
+    """Plots precision–recall curves (step curves, as scikit-learn's ``PrecisionRecallDisplay``).
+
+    Args:
+      curve_or_scores: a :class:`~jaxmetrics.classification.PRCurve` of one problem (from
+        :func:`jaxmetrics.classification.precision_recall_curve`), binary ``scores [N]``, or class
+        probabilities ``probs [N, C]`` — then one one-vs-rest curve per class is drawn. With scores,
+        ``labels`` and the keyword ``options`` (``where``, ``weights``) are passed on to
+        :func:`~jaxmetrics.classification.precision_recall_curve`.
+      labels: ``[N]`` labels when plotting from scores.
+      ax: matplotlib Axes to draw on (default: a new figure).
+      label: legend label of a single curve (default: its AP when ``show_ap``); multiclass curves are
+        labelled with ``class_names[c]`` (default ``"class c"``) and their AP.
+      class_names: names of the C classes, for the legend.
+      show_ap: put each curve's average precision Σ_n (R_n − R_{n−1})·P_n (the step sum of
+        :func:`jaxmetrics.classification.average_precision`) in its label.
+      show_chance: for a single curve, draw the precision of a random classifier (the positive share
+        P/N, label starting with ``"chance"``); it is omitted for several curves (one level per class).
+      title: the Axes title (None for none).
+
+    Returns:
+      The matplotlib Axes with one line per curve (``drawstyle="steps-post"``) whose data are
+      ``(recall, precision)`` at the curve's valid points, in scikit-learn's order (increasing
+      thresholds; the final point is (recall 0, precision 1)) — exactly
+      ``sklearn.metrics.precision_recall_curve(..., drop_intermediate=False)``.
+    """
+    from jaxmetrics.classification import PRCurve
+
+    fn = "pr_curve_plot"
+    curves, num_classes = _curve_inputs(fn, PRCurve, curve_or_scores, labels, options)
+    ax = _axes(ax)
+    for c, curve in curves:
+        precision, recall = _valid_points(fn, curve, ("precision", "recall"))
+        ap = float(-np.sum(np.diff(recall) * precision[:-1]))
+        if num_classes is None:
+            text = label if label is not None else (f"AP = {ap:.3f}" if show_ap else None)
+        else:
+            text = _class_label(c, class_names, ap, "AP") if show_ap else (
+                str(class_names[c]) if class_names is not None else f"class {c}")
+        ax.plot(recall, precision, drawstyle="steps-post", linewidth=1.5 if num_classes is None else 1.0,
+                label=text)
+    if show_chance and num_classes is None and labels is not None:
+        y = np.asarray(labels)
+        prevalence = float(np.mean(y == 1)) if y.size else np.nan
+        if np.isfinite(prevalence) and not options:
+            ax.axhline(prevalence, linestyle="--", color="grey", linewidth=1.0,
+                       label=f"chance (P/N = {prevalence:.3f})")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel("recall")
+    ax.set_ylabel("precision")
+    if title:
+        ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left", fontsize="x-small" if num_classes and num_classes > 4 else "small")
+    return ax
+
+
+def unit_histogram(values, bins: int = 10, *, tol: float = 1e-5):
+    """Counts of values in ``bins`` equal-width bins on [0, 1], robust to values on the edges.
+
+    Bin b is ``[b/bins, (b+1)/bins)`` (the last one closed, values outside [0, 1] clipped into the end
+    bins, NaN dropped). The index is ``floor((v + tol)·bins)``: a value less than ``tol`` below an edge
+    — e.g. a PIT value k/(2M) exactly on an edge, a few float32 ulps off after rounding — counts on the
+    edge.
+
+    Returns:
+      ``(counts [bins] int64, edges [bins + 1])``.
+
+    Example:
+      >>> unit_histogram(np.float32([0.7, 0.3, 0.05, 1.0]), bins=10)[0]
+      array([1, 0, 0, 1, 0, 0, 0, 1, 0, 1])
+    """
+    bins = int(bins)
+    if bins < 1:
+        raise ValueError(f"unit_histogram: bins must be a positive integer; got {bins}.")
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[~np.isnan(v)]
+    idx = np.clip(np.floor((v + tol) * bins), 0, bins - 1).astype(np.int64)
+    return np.bincount(idx, minlength=bins), np.linspace(0.0, 1.0, bins + 1)
+
+
+def pit_histogram_plot(pit_or_forecasts, obs=None, *, ax=None, bins=10, show_uniform=True, label=None,
+                       title="PIT histogram", **options):
+    """Plots the histogram of probability integral transform (PIT) values as a density on [0, 1].
+
+    A calibrated forecast has uniform PIT values (a flat histogram at density 1); a U shape means an
+    under-dispersed (over-confident) forecast, a hump an over-dispersed one, a slope a biased one.
+
+    Args:
+      pit_or_forecasts: PIT values ``[N]`` (e.g. from :func:`jaxmetrics.scoring.pit`), or ensemble
+        forecasts ``[N, M]`` — then ``obs`` and the keyword ``options`` (``randomize_ties``, ``key``,
+        ``where``, ``weights``) are passed on to :func:`jaxmetrics.scoring.pit`.
+      obs: ``[N]`` observations when plotting from forecasts.
+      ax: matplotlib Axes to draw on (default: a new figure).
+      bins: number of equal-width bins on [0, 1].
+      show_uniform: draw the density of a calibrated forecast (1; label ``"uniform"``).
+      label: legend label of the histogram.
+      title: the Axes title (None for none).
+
+    Returns:
+      The matplotlib Axes with one bar per bin whose heights are the densities count_b / (n · width) of
+      the non-NaN PIT values (masked observations are NaN and left out) and, if shown, the line at
+      density 1. Bins are ``[b/bins, (b+1)/bins)``, the last one closed. The PIT values of an M-member
+      ensemble are multiples of 1/(2M) and often fall exactly on an edge, where float32 rounding would
+      pick a bin at random: values within 1e-5 below an edge are counted on the edge
+      (:func:`unit_histogram`).
+    """
+    x = np.asarray(pit_or_forecasts)
+    if obs is not None:
+        from jaxmetrics.scoring import pit as compute_pit
+
+        if x.ndim != 2:
+            raise ValueError(f"pit_histogram_plot: expected forecasts [N, M] with obs [N]; got {x.shape}.")
+        values = np.asarray(compute_pit(x, obs, **options), dtype=np.float64)
+    else:
+        if options:
+            raise TypeError("pit_histogram_plot: options are only used with forecasts and obs.")
+        values = np.asarray(x, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(f"pit_histogram_plot: expected PIT values [N]; got {values.shape}. "
+                         "Index the leading (batch) axes first.")
+    counts, edges = unit_histogram(values, bins)
+    total = counts.sum()
+    density = counts * bins / total if total > 0 else counts.astype(np.float64)
+    ax = _axes(ax)
+    ax.bar(edges[:-1], density, width=np.diff(edges), align="edge", color="tab:blue", edgecolor="black",
+           linewidth=0.5, alpha=0.85, label=label)
+    if show_uniform:
+        ax.axhline(1.0, linestyle="--", color="black", linewidth=1.0, label="uniform")
+    ax.set_xlim(0.0, 1.0)
+    ax.set_xlabel("PIT value")
+    ax.set_ylabel("density")
+    if title:
+        ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize="small")
     return ax

@@ -37,7 +37,34 @@ def test_quickstart_runs_as_written():
     assert abs(one_shot - sharded) < 1e-6
 
 
-def test_ci_runs_the_readme_test_command():
-    cmd = re.search(r"<!-- ci:test -->\n```bash\n(.*?)\n```", _readme()).group(1)
-    assert "pip install -e '.[test]'" in cmd and "pytest" in cmd
-    assert "ci:test" in (ROOT / ".ci" / "run").read_text()
+def test_ci_runs_the_readme_commands():
+    readme = _readme()
+    test_cmd = re.search(r"<!-- ci:test -->\n```bash\n(.*?)\n```", readme).group(1)
+    assert "pip install -e '.[test]'" in test_cmd and "pytest" in test_cmd
+    main_cmd = re.search(r"<!-- ci:main -->\n```bash\n(.*?)\n```", readme).group(1)
+    assert "pip install -e" in main_cmd and "jaxmetrics report" in main_cmd
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "readme_block ci:main" in ci and "readme_block ci:test" in ci and "check_report.py" in ci
+    # the output directory the main job writes is the one CI checks
+    out = re.search(r"--out (\S+)", main_cmd).group(1)
+    assert f"check_report.py {out}" in ci
+
+
+def test_readme_metric_table_matches_the_registry():
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import update_readme_table
+    finally:
+        sys.path.pop(0)
+    readme = _readme()
+    assert update_readme_table.render(readme) == readme, (
+        "README.md's metric index is out of date: run python scripts/update_readme_table.py"
+    )
+    # and the table really covers the registry: one row per registered metric
+    from jaxmetrics import registry
+
+    block = readme.split(update_readme_table.BEGIN)[1].split(update_readme_table.END)[0]
+    rows = [line for line in block.strip().splitlines()[2:]]
+    assert len(rows) == len(registry)
+    for name in registry:
+        assert any(row.startswith(f"| `{name}`") for row in rows), name

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, Mapping
 
-__all__ = ["MetricInfo", "REGISTRY", "register", "attach_soft", "CONTRACT_CHECKS"]
+__all__ = ["MetricInfo", "REGISTRY", "register", "attach_soft", "metric_table", "CONTRACT_CHECKS"]
 
 CONTRACT_CHECKS = ("jit", "vmap", "grad", "stream", "shard", "dtype", "bad_input")
 
@@ -72,3 +72,36 @@ def register(info: MetricInfo) -> MetricInfo:
 def attach_soft(name: str, soft: Callable) -> None:
     """Records ``soft`` as the differentiable twin of the registered metric ``name``."""
     REGISTRY[name] = dataclasses.replace(REGISTRY[name], soft=soft)
+
+
+def metric_table(registry: Mapping[str, MetricInfo] | None = None) -> str:
+    """The registry as a markdown table, one row per metric, in registration order (grouped by family).
+
+    Columns: the metric and its aliases, its family module, ``↑``/``↓`` for higher/lower is better
+    (``·`` for non-scalar diagnostics), whether ``grad`` carries signal (``✓``, or the ``soft_*`` twin to
+    differentiate instead), whether a streaming ``*_metric`` exists, and the oracle the family tests compare
+    against (its first clause). The README's metric index is this table verbatim
+    (``scripts/update_readme_table.py`` rewrites it; a test fails when the two drift apart).
+    """
+    registry = REGISTRY if registry is None else registry
+    rows = [
+        "| metric | module | better | differentiable | streaming | tested against |",
+        "|---|---|---|---|---|---|",
+    ]
+    for info in registry.values():
+        name = f"`{info.name}`" + "".join(f" / `{a}`" for a in info.aliases)
+        better = {True: "↑", False: "↓", None: "·"}[info.higher_is_better]
+        if info.differentiable:
+            grad = "✓"
+        elif info.soft is not None:
+            grad = f"via `{info.soft.__name__}`"
+        else:
+            grad = "–"
+        oracle = info.oracle.split("; ")[0]
+        if oracle.count("(") != oracle.count(")"):  # the first clause ends inside parentheses
+            oracle = info.oracle
+        oracle = oracle.replace("|", "\\|")
+        rows.append(
+            f"| {name} | `jaxmetrics.{info.family}` | {better} | {grad} | {'✓' if info.mergeable else '–'} | {oracle} |"
+        )
+    return "\n".join(rows)
