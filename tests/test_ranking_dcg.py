@@ -292,6 +292,30 @@ def test_tie_orderings_are_ordered_and_stable_is_index_order():
     close(ndcg(s0, r0, k=1, ties="pessimistic"), 0.0)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cutoff_inside_a_tie_group_infinities_and_signed_zeros(dtype):
+    """The top-k path (``ties="average"`` / ``"stable"``): a tie group straddling the cutoff is averaged
+    over all its members, also those past k; -0.0 ties +0.0; ±inf are ordinary scores; float32 and
+    float64 scores (int32 / int64 ranking keys)."""
+    rng = np.random.default_rng(8)
+    q, n = 24, 12
+    s = rng.choice([np.inf, 2.0, 1.0, 0.0, -0.0, -1.0, -np.inf], size=(q, n))
+    s[0] = [3.0] + [1.0] * 10 + [0.0]  # a group of 10 straddling every cutoff from 2 to 10
+    s[1] = np.where(np.arange(n) % 2, 0.0, -0.0)  # one group through signed zeros
+    r = rng.integers(0, 4, (q, n)).astype(np.float64)
+    ks = (1, 2, 5, None)
+
+    configs = [(k, t) for k in ks for t in ("average", "stable")]
+
+    def f(a, b):
+        return [(dcg(a, b, k=k, ties=t, reduce=None), ndcg(a, b, k=k, ties=t, reduce=None)) for k, t in configs]
+
+    out = jax.jit(f)(jnp.asarray(s.astype(dtype)), jnp.asarray(r.astype(dtype)))
+    for (k, t), (d_ours, n_ours) in zip(configs, out):
+        close(d_ours, [_np_dcg(s[i], r[i], k=k, ties=t) for i in range(q)])
+        close(n_ours, [_np_dcg(s[i], r[i], k=k, ties=t, ideal="candidates") for i in range(q)])
+
+
 def test_infinite_and_huge_scores_rank_like_any_other_order():
     s = np.array([[np.inf, 1e300, -np.inf, 0.0, np.inf]])
     r = np.array([[1.0, 2.0, 3.0, 0.0, 2.0]])

@@ -313,6 +313,39 @@ def test_ties_average_is_brute_force_mean_and_orderings_are_extremes():
         rt.mrr, scores[:1], relevance[:1], ties="optimistic")
 
 
+def _np_first_rank(s, rel, valid, ties):
+    """1-based rank of the first relevant valid item after a full Python sort (0 when none)."""
+    tie = {"stable": lambda i: 0.0, "optimistic": lambda i: -rel[i], "pessimistic": lambda i: rel[i]}[ties]
+    order = sorted((i for i in range(len(s)) if valid[i]), key=lambda i: (-s[i], tie(i), i))
+    ranks = [p + 1 for p, i in enumerate(order) if rel[i] > 0]
+    return ranks[0] if ranks else 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rank_of_first_relevant_with_infinities_signed_zeros_and_masks(dtype):
+    """Reciprocal rank and hit rate count the items ranked before the best relevant one instead of
+    sorting: checked against a full sort with ±inf, -0.0 == +0.0 ties, masks and graded relevance."""
+    rng = np.random.default_rng(31)
+    q, n = 40, 9
+    s = rng.choice([np.inf, 1.0, 0.5, 0.0, -0.0, -2.0, -np.inf], size=(q, n))
+    rel = rng.choice([0, 0, 0, 1, 2], size=(q, n)).astype(np.float64)
+    valid = rng.random((q, n)) < 0.8
+    s[0], rel[0], valid[0] = np.where(np.arange(n) % 2, 0.0, -0.0), 0.0, True  # all tied through signed zeros
+    rel[0, [3, 7]] = 1.0
+    valid[1] = False  # no valid item
+
+    def f(a, r, w):
+        return {t: (rt.reciprocal_rank(a, r, ties=t, where=w), rt.hit_rate(a, r, k=2, ties=t, where=w, reduce=None))
+                for t in ("stable", "optimistic", "pessimistic")}
+
+    out = jax.jit(f)(jnp.asarray(s.astype(dtype)), jnp.asarray(rel.astype(dtype)), valid)
+    for t, (rr, hit) in out.items():
+        ranks = np.array([_np_first_rank(s[a], rel[a], valid[a], t) for a in range(q)])
+        np.testing.assert_allclose(rr, np.where(ranks > 0, 1 / np.maximum(ranks, 1), 0.0), rtol=1e-6, err_msg=t)
+        np.testing.assert_array_equal(hit, ((ranks > 0) & (ranks <= 2)).astype(float), err_msg=t)
+        assert rr.dtype == dtype
+
+
 # ------------------------------------------------------------------------------------------------
 # masks, undefined cases, reductions
 

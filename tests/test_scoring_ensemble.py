@@ -272,6 +272,40 @@ def test_gradient_away_from_ties_is_the_pairwise_gradient(estimator):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
 
+def test_weighted_gradient_is_the_pairwise_gradient():
+    """Members are sorted by integer keys with the weights riding along; the sort's JVP must still
+    route each member's and each weight's tangent to its own position (away from ties)."""
+    x, y = _data(np.random.default_rng(22), n=6, m=5, ties=False)
+    w = np.random.default_rng(23).random(x.shape) + 0.2
+
+    def pairwise(a, b, v, fair):
+        v = v / v.sum(-1, keepdims=True)
+        spread = 0.5 * (v[:, :, None] * v[:, None, :] * jnp.abs(a[:, :, None] - a[:, None, :])).sum((-2, -1))
+        if fair:
+            spread = spread / (1 - (v * v).sum(-1))
+        return ((v * jnp.abs(a - b[:, None])).sum(-1) - spread).mean()
+
+    for estimator, fair in (("nrg", False), ("qd", False), ("fair", True)):
+        g = jax.grad(lambda a, b, v: js.crps_ensemble(a, b, estimator=estimator, member_weights=v),
+                     argnums=(0, 1, 2))(x, y, w)
+        g_ref = jax.grad(functools.partial(pairwise, fair=fair), argnums=(0, 1, 2))(x, y, w)
+        for a, b in zip(g, g_ref):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=estimator)
+
+
+def test_float32_members_with_ties_and_signed_zeros_match_scoringrules():
+    """float32 members are sorted as int32 order keys (-0.0 ties +0.0, ±inf-free data)."""
+    x, y = _data(np.random.default_rng(24), n=30, m=7)
+    x[6:9, :3] = 0.0
+    x[6:9, 3:5] = -0.0
+    x32, y32 = x.astype(np.float32), y.astype(np.float32)
+    out = _crps_all(jnp.asarray(x32), jnp.asarray(y32))
+    for e in ESTIMATORS:
+        assert out[e].dtype == jnp.float32
+        ref = sr.crps_ensemble(y32.astype(np.float64), x32.astype(np.float64), estimator=e)
+        np.testing.assert_allclose(out[e], ref, rtol=2e-5, atol=1e-6, err_msg=e)
+
+
 def _afair_jnp(x, y, alpha):
     m = x.shape[-1]
     fair = jnp.abs(x - y[:, None]).mean(-1) - jnp.abs(x[:, :, None] - x[:, None, :]).sum((-2, -1)) / (2 * m * (m - 1))

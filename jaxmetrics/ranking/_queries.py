@@ -29,6 +29,7 @@ from jax import lax
 
 from jaxmetrics._src import checks, numerics
 from jaxmetrics._src.metric import Metric, mean_metric, one_shot
+from jaxmetrics._src.sortkeys import order_key
 
 Array = jax.Array
 
@@ -96,6 +97,84 @@ def rank_items(q: Queries, ties: str) -> Ranked:
                               is_stable=True, num_keys=3)
     take = lambda x: jnp.take_along_axis(x, order, axis=-1)  # noqa: E731
     return Ranked(take(q.scores), take(q.relevance), take(q.valid), order)
+
+
+def preference_key(q: Queries) -> Array:
+    """Integer ranking key ``[..., Q, n_items]``: a larger key ranks earlier, equal keys are tied.
+
+    The key of a valid item is the order key of its (promoted) score
+    (:func:`jaxmetrics._src.sortkeys.order_key`: ``-0.0`` ties ``+0.0``, ±inf are ordinary values); a
+    NaN score gets the second smallest integer, below every number (where :func:`rank_items` puts
+    NaNs), and a masked item the smallest, below everything. The key is int32 (int64 for float64
+    scores) and carries no gradient (every ranking metric is piecewise constant in the scores).
+    """
+    key = order_key(lax.stop_gradient(q.scores))
+    info = jnp.iinfo(key.dtype)
+    nan_key = order_key(jnp.full((), jnp.nan, q.scores.dtype))
+    key = jnp.where(key == nan_key, jnp.asarray(info.min + 1, key.dtype), key)
+    return jnp.where(q.valid, key, jnp.asarray(info.min, key.dtype))
+
+
+def tieable(key: Array) -> Array:
+    """Whether a :func:`preference_key` may share a tie group: not a NaN score and not masked
+    (:func:`tie_groups` compares scores with ``==``, so NaNs and masked items are singletons)."""
+    return key > jnp.iinfo(key.dtype).min + 1
+
+
+def top_by_key(key: Array, k: int) -> Array:
+    """Item indices ``[..., Q, k]`` of the ``k`` largest ``key`` values, largest first, ties in index
+    order — the first ``k`` positions of :func:`rank_items` under ``ties="stable"`` (and ``"average"``).
+
+    On CPU this is ``lax.top_k`` of the floats whose total-order keys are ``key``: XLA:CPU's float
+    ``top_k`` (O(n log k)) compares floats by the total order of their bits and keeps equal values in
+    index order, while its integer ``top_k`` is a full sort (~10× slower). The mapping is the bijection
+    between a float's bit pattern ``b`` and its total-order key ``b ^ 0x7F..F`` (negative ``b``) /
+    ``b``; very negative keys become NaN bit patterns, which that comparator orders by their bits all
+    the same. Other backends take ``lax.top_k`` of the integer keys directly.
+    """
+    def cpu(key):
+        flip = jnp.asarray(jnp.iinfo(key.dtype).max, key.dtype)
+        bits = jnp.where(key < 0, key ^ flip, key)
+        fdtype = jnp.float64 if key.dtype == jnp.int64 else jnp.float32
+        return lax.top_k(lax.bitcast_convert_type(bits, fdtype), k)[1]
+
+    return lax.platform_dependent(key, cpu=cpu, default=lambda key: lax.top_k(key, k)[1])
+
+
+def tie_average_top(key: Array, values: Array, top: Array) -> Array:
+    """``values`` at the top positions ``top [..., Q, k]`` (from :func:`top_by_key`), replaced by their
+    tie-group means: the first ``k`` entries of :func:`tie_average` without ranking the whole list.
+
+    Every item ranked above the k-th one is among the top k, so each tie group above the cutoff lies
+    wholly inside the top k and is averaged there (a sum restarted at every group, so large values in
+    earlier groups cannot cancel digits of later ones); only the group straddling the cutoff extends
+    past it, and its mean is taken over all its items (one pass over ``n_items``). O(n + k log k) per
+    query.
+    """
+    kt = jnp.take_along_axis(key, top, axis=-1)
+    vt = jnp.take_along_axis(values, top, axis=-1)
+    k = kt.shape[-1]
+    tie = tieable(kt)
+    # contiguous groups inside the top k: [start, end] of each position's group, by running max/min
+    new = jnp.concatenate([jnp.ones(kt.shape[:-1] + (1,), bool),
+                           (kt[..., 1:] != kt[..., :-1]) | ~tie[..., 1:]], axis=-1)
+    last = jnp.concatenate([new[..., 1:], jnp.ones(kt.shape[:-1] + (1,), bool)], axis=-1)
+    pos = positions(kt.shape)
+    start = lax.cummax(jnp.where(new, pos, 0), axis=kt.ndim - 1)
+    end = lax.cummin(jnp.where(last, pos, k - 1), axis=kt.ndim - 1, reverse=True)
+
+    def seg_add(a, b):  # running sum that restarts where a group starts (associative)
+        return a[0] | b[0], jnp.where(b[0], b[1], a[1] + b[1])
+
+    _, running = lax.associative_scan(seg_add, (new, vt), axis=kt.ndim - 1)
+    group_sum = jnp.take_along_axis(running, end, axis=-1)
+    inside = group_sum / (end - start + 1).astype(vt.dtype)
+    # the group at the cutoff: its mean over every item of the query with that key
+    cut = kt[..., -1:]
+    members = key == cut
+    cut_mean = (jnp.where(members, values, jnp.zeros((), values.dtype)).sum(-1, keepdims=True)
+                / members.sum(-1, keepdims=True).astype(values.dtype))
+    return jnp.where(tie & (kt == cut), cut_mean, inside)
 
 
 def tie_groups(ranked: Ranked) -> Array:

@@ -31,13 +31,15 @@ DCG@k / IDCG@k, where IDCG@k is the DCG@k of an ideal ordering.
 dropped). A query whose IDCG is 0 (no relevant item) has nDCG 0 and *is* included in the mean
 (scikit-learn's convention; trec_eval and ranx also report 0 for it).
 
-**Cost.** Per query one stable multi-key sort of the items (the ranking, O(n log n)), an O(n) segment
-sum for tie averaging, and for the candidate ideal one sort (``lax.top_k`` when k < n) of the gains;
-no O(n²) work, no Python loop over queries. The one-shot functions are jitted internally with the
-static configuration (a ``k`` >= every list length counts as None), so eager calls compile once per
-shape and configuration; under an outer ``jit`` they are inlined. Both metrics are piecewise constant
-in ``scores`` (gradient 0 almost everywhere, always finite) and linear in the gains; see
-:mod:`jaxmetrics.ranking.relaxed` for a differentiable twin.
+**Cost.** Per query, for ``ties="average"`` / ``"stable"``: one ``lax.top_k`` (O(n log k)) of
+integer ranking keys instead of a sort, plus O(n) for the mean of the tie group that straddles the
+cutoff (every group above it lies inside the top k and is averaged there); for ``"optimistic"`` /
+``"pessimistic"`` one stable multi-key sort (O(n log n)). The candidate ideal takes one more
+``lax.top_k`` of the gains. No O(n²) work, no Python loop over queries. The one-shot functions are
+jitted internally with the static configuration (a ``k`` >= every list length counts as None), so
+eager calls compile once per shape and configuration; under an outer ``jit`` they are inlined. Both
+metrics are piecewise constant in ``scores`` (gradient 0 almost everywhere, always finite) and linear in
+the gains; see :mod:`jaxmetrics.ranking.relaxed` for a differentiable twin.
 """
 
 from __future__ import annotations
@@ -146,11 +148,21 @@ def _per_query(scores, relevance, ideal_relevance=None, *, where=None, fn: str, 
     rel = jnp.where(q.valid, q.relevance.astype(dtype), zero)  # masked padding may hold anything
     q = q._replace(relevance=rel)
 
-    ranked = _queries.rank_items(q, ties)
-    gains = jnp.where(ranked.valid, _gain(ranked.relevance, gain), zero)
-    if ties == "average":
-        gains = _queries.tie_average(ranked, gains)
-    value = (gains[..., :kk] * _discount(kk, dtype)).sum(-1)
+    if ties in ("average", "stable"):
+        # the top kk without ranking the whole list: one top_k of the ranking keys (index order among
+        # ties = "stable"), and for "average" the tie-group means of the top kk (the group straddling
+        # the cutoff averaged over all its items)
+        key = _queries.preference_key(q)
+        top = _queries.top_by_key(key, kk)
+        gains = jnp.where(q.valid, _gain(rel, gain), zero)
+        if ties == "average":
+            top_gains = _queries.tie_average_top(key, gains, top)
+        else:
+            top_gains = jnp.take_along_axis(gains, top, axis=-1)
+    else:  # the orders with a relevance tie-break: one multi-key sort
+        ranked = _queries.rank_items(q, ties)
+        top_gains = jnp.where(ranked.valid, _gain(ranked.relevance, gain), zero)[..., :kk]
+    value = (top_gains * _discount(kk, dtype)).sum(-1)
     valid = q.valid.any(-1)
 
     if ideal is not None:
@@ -215,7 +227,7 @@ def dcg(scores, relevance, *, k: int | None = None, gain: str = "linear", ties: 
       the mean (NaN when no query has one).
 
     With the defaults this is scikit-learn's ``dcg_score(y_true, y_score, k=k)`` (log base 2,
-    ``ignore_ties=False``) per query. Cost: one sort per query (see module docstring).
+    ``ignore_ties=False``) per query. Cost: one ``lax.top_k`` or sort per query (module docstring).
 
     Example:
       >>> s = jnp.array([[3.0, 2.0, 1.0]]); rel = jnp.array([[0.0, 1.0, 1.0]])

@@ -26,7 +26,8 @@ that should be >= the relevant candidates; a smaller one lets recall exceed 1).
   scikit-learn). Every 0/0 is 0.
 * All metrics are piecewise constant in ``scores``: the gradient is 0 (finite, also for ±inf scores,
   ties and masked queries). Differentiable twins live in :mod:`jaxmetrics.ranking.relaxed`.
-* Cost: one stable sort per query, O(n log n); everything else is O(n).
+* Cost: one stable sort per query, O(n log n), and O(n) besides; reciprocal rank and hit rate need no
+  sort (the rank of the first relevant item is a count: one O(n) pass per query).
 
 Each metric has a streaming constructor ``<name>_metric(*, <config>)`` whose state is the additive
 ``(Σ w·value, Σ w)`` over valid queries (merge = add, ``psum`` across devices).
@@ -225,12 +226,41 @@ def average_precision_at_k(scores, relevance, num_relevant=None, *, k=None, ties
 # reciprocal rank
 
 
+def _first_relevant(fn, scores, relevance, where, ties):
+    """``(rank [..., Q], has_relevant [..., Q], valid_q [..., Q])``: the 1-based rank of the first relevant
+    item under ``ties``, without ranking the list.
+
+    With b the best key (:func:`_queries.preference_key`) among the relevant valid items, the first
+    relevant item is preceded exactly by the valid items scoring above b plus, among those tied at b,
+    the ones :func:`_queries.rank_items` orders first: none (``"optimistic"``: relevant first), the
+    non-relevant ones with relevance <= 0 (``"pessimistic"``: ascending relevance; a NaN relevance sorts
+    last) or the non-relevant ones with a smaller index than the first relevant one (``"stable"``).
+    One pass over the items: O(n) per query instead of a sort.
+    """
+    q = _queries.query_inputs(fn, scores, relevance, where)
+    key = _queries.preference_key(q)
+    relevant = q.valid & (q.relevance > 0)
+    floor = jnp.asarray(jnp.iinfo(key.dtype).min, key.dtype)
+    best = jnp.where(relevant, key, floor).max(-1, keepdims=True)
+    count = lambda m: m.sum(-1, dtype=jnp.int32)  # noqa: E731
+    before = count(q.valid & (key > best))
+    tied = q.valid & ~relevant & (key == best)
+    if ties == "pessimistic":
+        before = before + count(tied & (q.relevance <= 0))
+    elif ties == "stable":
+        index = _queries.positions(key.shape)
+        first = jnp.where(relevant & (key == best), index, key.shape[-1]).min(-1, keepdims=True)
+        before = before + count(tied & (index < first))
+    dtype = q.scores.dtype
+    return (before + 1).astype(dtype), relevant.any(-1), q.valid.any(-1)
+
+
 def _rr_per_query(scores, relevance, *, where=None, k=None, ties="pessimistic"):
     fn = "reciprocal_rank"
-    r = _rank(fn, scores, relevance, where, ties)
-    top = _top(r, _queries.cutoff(fn, k, r.rel.shape[-1]))
-    rr = jnp.where(top & (r.rel > 0), 1 / (r.pos + 1), 0).max(-1)
-    return _finish(rr, r)
+    rank, found, valid_q = _first_relevant(fn, scores, relevance, where, ties)
+    kk = _queries.cutoff(fn, k, jnp.shape(scores)[-1])
+    rr = jnp.where(found & (rank <= kk), 1 / rank, jnp.zeros((), rank.dtype))
+    return jnp.where(valid_q, rr, jnp.zeros((), rr.dtype)), valid_q
 
 
 def _rr_config(fn, k, ties):
@@ -416,9 +446,10 @@ def recall_at_k(scores, relevance, num_relevant=None, *, k=None, ties: str = "av
 
 def _hit_per_query(scores, relevance, *, where=None, k=None, ties="pessimistic"):
     fn = "hit_rate"
-    r = _rank(fn, scores, relevance, where, ties)
-    top = _top(r, _queries.cutoff(fn, k, r.rel.shape[-1]))
-    return _finish((top & (r.rel > 0)).any(-1).astype(r.rel.dtype), r)
+    rank, found, valid_q = _first_relevant(fn, scores, relevance, where, ties)
+    kk = _queries.cutoff(fn, k, jnp.shape(scores)[-1])
+    hit = (found & (rank <= kk)).astype(rank.dtype)
+    return jnp.where(valid_q, hit, jnp.zeros((), hit.dtype)), valid_q
 
 
 def hit_rate_metric(*, k=None, ties: str = "pessimistic") -> Metric:

@@ -30,8 +30,9 @@ score |x − y| (the ensemble-spread term of a single member is 0).
 **Algorithm.** O(M log M) per observation, never an M×M tensor: with members sorted,
 Σ_{j,k} w_j w_k |x_j − x_k| = 2 Σ_j w_(j) x_(j) (2 W_(j) + w_(j) − 1), W_(j) = Σ_{k<j} w_(k)
 (for w = 1/M: 2 Σ_j (2j − M − 1) x_(j) / M²). Members are centred on the observation first, so
-large offsets do not cancel catastrophically. The energy score (D > 1 has no sorted form) is
-O(M²·D) time and memory per observation.
+large offsets do not cancel catastrophically, and sorted as integer order keys
+(:mod:`jaxmetrics._src.sortkeys`; ~4–5× faster than a float sort on XLA:CPU). The energy score
+(D > 1 has no sorted form) is O(M²·D) time and memory per observation.
 
 **Oracles.** ``scoringrules.crps_ensemble(obs, fct, ens_w=..., estimator=...)`` (0.10; always pass
 ``estimator=``: its default changed from ``pwm`` to ``qd`` in 0.9), ``properscoring.crps_ensemble``
@@ -45,10 +46,12 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from jaxmetrics._src import checks, numerics
 from jaxmetrics._src.metric import Metric
 from jaxmetrics._src.registry import MetricInfo, register
+from jaxmetrics._src.sortkeys import from_order_key, order_key
 from jaxmetrics.scoring import _common
 
 Array = jax.Array
@@ -86,6 +89,49 @@ def _member_weights(fn, shape, dtype, member_weights, member_where):
 
 
 # --------------------------------------------------------------------------------------------------
+# sorting the members
+
+# XLA:CPU sorts floats with a total-order comparator several times slower than an integer sort, so the
+# members are sorted by their order keys (:mod:`jaxmetrics._src.sortkeys`) and mapped back; with
+# weights, the weights ride along with the integer key. The permutation (needed only for derivatives)
+# is computed in the JVP rules: a stable sort of (key, index), the order ``jnp.sort`` differentiates
+# through, so gradients (also at ties) are those of a float sort.
+
+
+def _member_perm(key):
+    index = lax.broadcasted_iota(jnp.int32, key.shape, key.ndim - 1)
+    return lax.sort((key, index), dimension=key.ndim - 1, num_keys=1, is_stable=True)
+
+
+@jax.custom_jvp
+def _sort_members(d):
+    """``jnp.sort(d, axis=-1)`` by integer keys (``-0.0`` comes back as ``+0.0``, NaNs last)."""
+    return from_order_key(jnp.sort(order_key(d), axis=-1), d.dtype)
+
+
+@_sort_members.defjvp
+def _sort_members_jvp(primals, tangents):
+    (d,), (dd,) = primals, tangents
+    skey, perm = _member_perm(order_key(lax.stop_gradient(d)))
+    return from_order_key(skey, d.dtype), jnp.take_along_axis(dd, perm, axis=-1)
+
+
+@jax.custom_jvp
+def _sort_members_weighted(d, w):
+    """``lax.sort((d, w), num_keys=1)`` along the last axis by integer keys of ``d``."""
+    skey, ws = lax.sort((order_key(d), w), dimension=d.ndim - 1, num_keys=1)
+    return from_order_key(skey, d.dtype), ws
+
+
+@_sort_members_weighted.defjvp
+def _sort_members_weighted_jvp(primals, tangents):
+    (d, w), (dd, dw) = primals, tangents
+    skey, perm = _member_perm(order_key(lax.stop_gradient(d)))
+    take = lambda x: jnp.take_along_axis(x, perm, axis=-1)  # noqa: E731
+    return (from_order_key(skey, d.dtype), take(w)), (take(dd), take(dw))
+
+
+# --------------------------------------------------------------------------------------------------
 # CRPS
 
 
@@ -103,13 +149,13 @@ def _crps_per_obs(fn, estimator, alpha, forecasts, obs, member_weights=None, mem
     if member_where is not None:  # masked members may be padding (even NaN): make them harmless
         d = jnp.where(jnp.broadcast_to(jnp.asarray(member_where), d.shape).astype(bool), d, jnp.zeros((), dtype))
     if w is None:
-        ds = jnp.sort(d, axis=-1)
+        ds = _sort_members(d)
         ws = jnp.asarray(1.0 / m, dtype)
         w_before = jnp.arange(m, dtype=dtype) / m  # W_(j) = (j - 1)/M
         collision = jnp.asarray(1.0 / m, dtype)  # S = Σ w² = 1/M
         e1 = jnp.abs(d).mean(-1)
     else:
-        ds, ws = jax.lax.sort((d, w), dimension=d.ndim - 1, num_keys=1)  # weights follow their members
+        ds, ws = _sort_members_weighted(d, w)  # weights follow their members
         w_before = jnp.cumsum(ws, axis=-1) - ws
         collision = (w * w).sum(-1)
         e1 = (w * jnp.abs(d)).sum(-1)
