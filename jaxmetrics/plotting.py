@@ -382,10 +382,15 @@ def _valid_points(fn, curve, fields):
     return tuple(getattr(host, f)[valid] for f in fields)
 
 
-def _class_label(c, class_names, value, what):
-    name = (str(class_names[c]) if class_names is not None else f"class {c}") if c is not None else None
+def _curve_label(c, num_classes, label, class_names, value, what, show_value):
+    """Legend text of curve ``c``: ``label`` or ``"<what> = value"`` for a single curve; the class name
+    (``class_names[c]`` or ``"class c"``), followed by ``(<what> = value)`` when ``show_value``, for one of
+    several."""
     text = f"{what} = {value:.3f}"
-    return f"{name} ({text})" if name is not None else text
+    if num_classes is None:
+        return label if label is not None else (text if show_value else None)
+    name = str(class_names[c]) if class_names is not None else f"class {c}"
+    return f"{name} ({text})" if show_value else name
 
 
 def roc_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_names=None, show_auc=True,
@@ -426,11 +431,7 @@ def roc_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_n
         if not (np.isfinite(fpr).all() and np.isfinite(tpr).all()):
             continue
         area = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
-        if num_classes is None:
-            text = label if label is not None else (f"AUC = {area:.3f}" if show_auc else None)
-        else:
-            text = _class_label(c, class_names, area, "AUC") if show_auc else (
-                str(class_names[c]) if class_names is not None else f"class {c}")
+        text = _curve_label(c, num_classes, label, class_names, area, "AUC", show_auc)
         ax.plot(fpr, tpr, linewidth=1.5 if num_classes is None else 1.0, label=text)
     ax.set_xlim(0.0, 1.0)
     ax.set_ylim(0.0, 1.02)
@@ -478,11 +479,7 @@ def pr_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_na
     for c, curve in curves:
         precision, recall = _valid_points(fn, curve, ("precision", "recall"))
         ap = float(-np.sum(np.diff(recall) * precision[:-1]))
-        if num_classes is None:
-            text = label if label is not None else (f"AP = {ap:.3f}" if show_ap else None)
-        else:
-            text = _class_label(c, class_names, ap, "AP") if show_ap else (
-                str(class_names[c]) if class_names is not None else f"class {c}")
+        text = _curve_label(c, num_classes, label, class_names, ap, "AP", show_ap)
         ax.plot(recall, precision, drawstyle="steps-post", linewidth=1.5 if num_classes is None else 1.0,
                 label=text)
     if show_chance and num_classes is None and labels is not None:
