@@ -22,7 +22,10 @@ def test_readme_quickstart_is_the_example_file():
 def test_quickstart_runs_as_written():
     env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAX_ENABLE_X64")}
     # the quickstart's own 8 devices (it only sets XLA_FLAGS when unset) plus the suite's cheaper CPU compiles
-    env["XLA_FLAGS"] = "--xla_force_host_platform_device_count=8 --xla_cpu_use_fusion_emitters=false"
+    env["XLA_FLAGS"] = (
+        "--xla_force_host_platform_device_count=8 --xla_cpu_use_fusion_emitters=false"
+        " --xla_cpu_parallel_codegen_split_count=1"
+    )
     env["JAX_PLATFORMS"] = "cpu"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "quickstart.py")], capture_output=True, text=True, env=env,
