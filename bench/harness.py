@@ -106,11 +106,14 @@ def compile_jitted(j: Jitted):
 
 
 def measure(sides: dict[str, Callable[[], Any]], *, repeats: int = 7, warmup: int = 1,
-            min_time: float = 0.0) -> dict[str, Timing]:
+            min_time: float = 0.0, settle: float = 0.25) -> dict[str, Timing]:
     """Median / IQR wall time of each zero-argument callable, interleaved over ``repeats`` rounds.
 
     Each round runs every side once, the order rotating round by round. ``min_time`` stops adding rounds
-    after 3 once the slowest side has used that many seconds in total (large N).
+    after 3 once the slowest side has used that many seconds in total (large N). An untimed pause as long
+    as the call itself, capped at ``settle`` seconds, follows every call: a program that frees gigabytes
+    (metrax's binned AUROC at N = 10⁶) keeps the machine busy after its result is ready, and measured
+    2.7× slower times for whichever side ran next (111 ms after a 0.2 s pause, 301 ms with none).
     """
     names = list(sides)
     for _ in range(warmup):
@@ -123,6 +126,7 @@ def measure(sides: dict[str, Callable[[], Any]], *, repeats: int = 7, warmup: in
             t0 = time.perf_counter()
             _block(sides[name]())
             times[name].append(time.perf_counter() - t0)
+            time.sleep(min(settle, times[name][-1]))
         if min_time and r >= 2 and max(sum(v) for v in times.values()) > min_time:
             break
     out = {}

@@ -218,6 +218,9 @@ def hessian_trace(loss_fn: Callable, params: PyTree, batch: Any, *, key, num_pro
         :func:`ggn_vector_product`).
       chunk_size: static int or None. None vmaps all products at once (memory O(num_probes · dim));
         an int evaluates them with ``lax.map`` in chunks of that size (memory O(chunk_size · dim)).
+        On CPU, batching probes gains nothing (each probe's tangent is a different weight
+        perturbation, so no operand is reused): with 100 probes on a 1M-parameter MLP, ``chunk_size=1``
+        measured 6.9 s against 9.6 s for None (``bench/results/cpu.md``).
 
     Returns:
       :class:`TraceEstimate` ``(estimate, std_error, samples)``, in the (promoted) params dtype.
