@@ -167,7 +167,7 @@ def _sharpness_spec():
         args = _data(rng)
         return [(Case(args, dict(rho=-0.1)), "rho"), (Case(args, dict(rho=np.ones(2))), "rho")]
 
-    return Spec(make=make, edges=edges, bad=bad, call=_adapter(_plain_body), jit_grad=True)
+    return Spec(make=make, edges=edges, bad=bad, call=_adapter(_plain_body))
 
 
 def _fisher_spec():
