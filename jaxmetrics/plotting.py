@@ -393,6 +393,19 @@ def _curve_label(c, num_classes, label, class_names, value, what, show_value):
     return f"{name} ({text})" if show_value else name
 
 
+def _finish_curve_axes(ax, xlabel: str, ylabel: str, title, legend_loc: str, num_classes):
+    """The unit square, axis labels, title and legend (smaller for many classes) of a curve plot."""
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc=legend_loc, fontsize="x-small" if num_classes and num_classes > 4 else "small")
+    return ax
+
+
 def roc_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_names=None, show_auc=True,
                    show_chance=True, title="ROC curve", **options):
     """Plots ROC curves: true-positive rate against false-positive rate over all thresholds.
@@ -433,15 +446,7 @@ def roc_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_n
         area = float(np.trapezoid(tpr, fpr)) if hasattr(np, "trapezoid") else float(np.trapz(tpr, fpr))
         text = _curve_label(c, num_classes, label, class_names, area, "AUC", show_auc)
         ax.plot(fpr, tpr, linewidth=1.5 if num_classes is None else 1.0, label=text)
-    ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(0.0, 1.02)
-    ax.set_xlabel("false-positive rate")
-    ax.set_ylabel("true-positive rate")
-    if title:
-        ax.set_title(title)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower right", fontsize="x-small" if num_classes and num_classes > 4 else "small")
-    return ax
+    return _finish_curve_axes(ax, "false-positive rate", "true-positive rate", title, "lower right", num_classes)
 
 
 def pr_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_names=None, show_ap=True,
@@ -488,15 +493,7 @@ def pr_curve_plot(curve_or_scores, labels=None, *, ax=None, label=None, class_na
         if np.isfinite(prevalence) and not options:
             ax.axhline(prevalence, linestyle="--", color="grey", linewidth=1.0,
                        label=f"chance (P/N = {prevalence:.3f})")
-    ax.set_xlim(0.0, 1.0)
-    ax.set_ylim(0.0, 1.02)
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    if title:
-        ax.set_title(title)
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="lower left", fontsize="x-small" if num_classes and num_classes > 4 else "small")
-    return ax
+    return _finish_curve_axes(ax, "recall", "precision", title, "lower left", num_classes)
 
 
 def unit_histogram(values, bins: int = 10, *, tol: float = 1e-5):

@@ -501,7 +501,7 @@ def print_report(result: DemoResult, out: Callable[[str], None] = print) -> None
 # Command line
 
 
-def _positive_int(value, name, minimum=1):
+def _check_at_least(value, name, minimum=1):
     if value < minimum:
         from jaxmetrics.cli import InputError
 
@@ -520,12 +520,12 @@ def config_from_args(args) -> DemoConfig:
         if given is not None:
             values[name] = given
     cfg = DemoConfig(**values)
-    _positive_int(cfg.seeds, "seeds")
-    _positive_int(cfg.steps, "steps")
-    _positive_int(cfg.finetune_steps, "finetune-steps", 0)
-    _positive_int(cfg.log_every, "log-every")
-    _positive_int(cfg.hidden, "hidden")
-    _positive_int(cfg.batch_size, "batch-size")
+    _check_at_least(cfg.seeds, "seeds")
+    _check_at_least(cfg.steps, "steps")
+    _check_at_least(cfg.finetune_steps, "finetune-steps", 0)
+    _check_at_least(cfg.log_every, "log-every")
+    _check_at_least(cfg.hidden, "hidden")
+    _check_at_least(cfg.batch_size, "batch-size")
     for name in ("lr", "finetune_lr", "soft_temperature"):
         v = getattr(cfg, name)
         if not (math.isfinite(v) and v > 0):
